@@ -1,0 +1,93 @@
+"""Settings, read once from the environment (``FRAUDGUARD_`` prefix) or a ``.env`` file.
+
+Every path to reference data is optional: unset means the defaults shipped inside the
+package (``fraudguard/reference/data/``). A bad value fails at start with the variable named.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import pydantic
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fraudguard.exceptions import ConfigError, FieldProblem
+
+__all__ = ["FailurePolicy", "Settings", "get_settings"]
+
+
+class FailurePolicy(StrEnum):
+    #: A missing model or store gives rules-only decisions marked ``degraded``.
+    FAIL_OPEN = "fail_open"
+    #: A missing model or store sends every order to review.
+    FAIL_CLOSED = "fail_closed"
+
+
+class Settings(BaseSettings):
+    """FraudGuard's configuration; each field is ``FRAUDGUARD_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FRAUDGUARD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    home: Path = Field(
+        default=Path("var"),
+        description="Folder for local state: SQLite database, model registry, logs.",
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file under `home`."
+    )
+    state_url: str = Field(
+        default="memory://", description="Velocity state store: memory:// or redis://host:port/db"
+    )
+    model_registry: Path | None = Field(
+        default=None, description="Model registry folder; default `home`/models."
+    )
+    rules_path: Path | None = Field(
+        default=None, description="Rule pack (YAML file or folder); default the shipped pack."
+    )
+    channels_path: Path | None = Field(default=None, description="Official channels YAML.")
+    promotions_path: Path | None = Field(default=None, description="Promotion catalogue YAML.")
+    number_prefixes_path: Path | None = Field(default=None, description="Prefix→operator CSV.")
+    number_segments_path: Path | None = Field(default=None, description="Segment→province CSV.")
+    lists_path: Path | None = Field(default=None, description="Block/allow lists YAML.")
+    ip_intel_path: Path | None = Field(default=None, description="Flagged IP ranges CSV.")
+    ip_regions_path: Path | None = Field(default=None, description="IP range→province CSV.")
+    api_keys: SecretStr | None = Field(
+        default=None, description="Start-up API keys as `key:role,key:role`; stored hashed."
+    )
+    hmac_key: SecretStr = Field(
+        default=SecretStr("fraudguard-dev-only-key"),
+        description="Key for hashing personal data used as keys; set it in production.",
+    )
+    failure_policy: FailurePolicy = Field(
+        default=FailurePolicy.FAIL_OPEN, description="What to do when the model or a store fails."
+    )
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'fraudguard.db'}"
+
+    @property
+    def resolved_model_registry(self) -> Path:
+        return self.model_registry or self.home / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; raises :class:`ConfigError` naming each bad variable."""
+    try:
+        return Settings()
+    except pydantic.ValidationError as exc:
+        problems = [
+            FieldProblem(
+                location="FRAUDGUARD_" + ".".join(str(p) for p in err["loc"]).upper(),
+                message=err["msg"],
+            )
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        raise ConfigError("invalid FraudGuard configuration", problems) from None

@@ -1,0 +1,115 @@
+"""The feature contract: each feature is defined once and serves one event and a DataFrame.
+
+A :class:`FeatureGroup` computes a few related features from a few flat input columns
+(see :data:`fraudguard.schema.FLAT_COLUMNS`). Its scalar :meth:`~FeatureGroup.transform_one`
+is the definition. The batch :meth:`~FeatureGroup.transform_many` reuses it per *distinct*
+combination of inputs, which is fast because platform, network and promotion inputs repeat
+heavily; groups whose inputs are all numeric override it with numpy and must agree with
+``transform_one`` exactly (the parity tests run over every registered group).
+
+Conventions, so rules and models see the same values:
+
+* ``bool`` features are never missing: unknown is ``False``.
+* ``float`` / ``int`` features use ``NaN`` for unknown (the model handles NaN natively, and
+  a rule comparison with NaN is false).
+* ``category`` features are strings; unknown is ``"unknown"``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from fraudguard.reference import ReferenceData
+from fraudguard.schema import ReasonFamily
+
+__all__ = ["FeatureGroup", "FeatureKind", "FeatureSpec", "Row", "is_missing"]
+
+Row = Mapping[str, Any]
+
+
+class FeatureKind(StrEnum):
+    BOOL = "bool"
+    FLOAT = "float"
+    INT = "int"
+    CATEGORY = "category"
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """What a feature is called, its type, the risk family it speaks to, and what it means."""
+
+    name: str
+    kind: FeatureKind
+    family: ReasonFamily | None
+    description: str
+    description_zh: str = ""
+
+    @property
+    def missing(self) -> Any:
+        """The value this feature takes when its inputs are unknown."""
+        if self.kind is FeatureKind.BOOL:
+            return False
+        if self.kind is FeatureKind.CATEGORY:
+            return "unknown"
+        return math.nan
+
+
+def is_missing(value: Any) -> bool:
+    """True for ``None``, ``NaN`` and pandas' missing markers (what a flat row may carry)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+class FeatureGroup(ABC):
+    """Features computed together from the same inputs. Stateless after ``__init__``."""
+
+    #: The features this group produces, in output order.
+    specs: ClassVar[tuple[FeatureSpec, ...]]
+    #: The flat input columns :meth:`transform_one` reads.
+    inputs: ClassVar[tuple[str, ...]]
+
+    def __init__(self, reference: ReferenceData) -> None:
+        self.reference = reference
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(spec.name for spec in cls.specs)
+
+    @abstractmethod
+    def transform_one(self, row: Row) -> dict[str, Any]:
+        """Features of one flat event row (missing inputs may be ``None`` or ``NaN``)."""
+
+    def transform_many(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Features of every row, computing :meth:`transform_one` once per distinct input."""
+        keys = frame.loc[:, list(self.inputs)].astype(object)
+        keys = keys.where(keys.notna(), None)
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
+        computed = [self.transform_one(dict(zip(self.inputs, values, strict=True)))
+                    for values in uniques]
+        columns = {}
+        for spec in self.specs:
+            values = np.array([c[spec.name] for c in computed], dtype=_DTYPES[spec.kind])
+            columns[spec.name] = values[codes]
+        return pd.DataFrame(columns, index=frame.index)
+
+
+_DTYPES: dict[FeatureKind, Any] = {
+    FeatureKind.BOOL: bool,
+    FeatureKind.FLOAT: float,
+    FeatureKind.INT: float,  # NaN for unknown forces float storage
+    FeatureKind.CATEGORY: object,
+}

@@ -1,0 +1,472 @@
+"""The wire contract in code (DESIGN.md section 3): one definition for the API, the
+simulator, the batch tools and the notebooks.
+
+Unknown keys are **rejected** (422 naming the key) rather than silently moved or dropped:
+a caller's own data belongs in ``attributes``, where it is kept verbatim.
+
+>>> event = RechargeEvent.model_validate({
+...     "transaction_id": "ord-1", "event_time": "2026-11-24T09:30:00+08:00",
+...     "msisdn": "+8618912345678", "amount": 100, "channel": "operator_app"})
+>>> event.msisdn, event.paid_amount, event.currency
+('18912345678', 100.0, 'CNY')
+>>> try:
+...     RechargeEvent.model_validate({"transaction_id": "ord-1", "msisdn": "12345",
+...                                   "amount": 100, "channel": "kiosk"})
+... except pydantic.ValidationError as exc:
+...     for problem in field_problems(exc):
+...         print(problem)
+event_time: Field required
+msisdn: must be a mainland mobile number: 11 digits starting 13-19, optionally prefixed +86 or 86
+channel: Input should be 'operator_app', 'operator_web', 'third_party_app', 'wechat_official_account', 'self_service_terminal', 'other_web' or 'unknown'
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from fraudguard.exceptions import FieldProblem, InputError
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_BATCH_EVENTS",
+    "FLAT_COLUMNS",
+    "BatchItemError",
+    "BatchScoreRequest",
+    "BatchScoreResponse",
+    "Channel",
+    "Decision",
+    "DecisionOutcome",
+    "Device",
+    "MatchedPromotion",
+    "Network",
+    "NetworkType",
+    "Payment",
+    "PaymentMethod",
+    "Platform",
+    "Promotion",
+    "PromotionClaim",
+    "PromotionVerdict",
+    "PromotionVerification",
+    "Reason",
+    "ReasonFamily",
+    "RechargeEvent",
+    "Severity",
+    "WifiSecurity",
+    "field_problems",
+    "from_flat",
+    "json_schemas",
+    "normalize_msisdn",
+    "parse_event",
+    "to_flat",
+]
+
+#: Largest face value accepted; top-ups above this are data errors, not orders.
+MAX_AMOUNT = 50_000.0
+#: Largest number of events in one ``POST /v1/score/batch`` request.
+MAX_BATCH_EVENTS = 500
+
+
+class Channel(StrEnum):
+    OPERATOR_APP = "operator_app"
+    OPERATOR_WEB = "operator_web"
+    THIRD_PARTY_APP = "third_party_app"
+    WECHAT_OFFICIAL_ACCOUNT = "wechat_official_account"
+    SELF_SERVICE_TERMINAL = "self_service_terminal"
+    OTHER_WEB = "other_web"
+    UNKNOWN = "unknown"
+
+
+class PaymentMethod(StrEnum):
+    BANK_CARD = "bank_card"
+    ALIPAY = "alipay"
+    WECHAT_PAY = "wechat_pay"
+    OPERATOR_BALANCE = "operator_balance"
+    CASH = "cash"
+    OTHER = "other"
+
+
+class NetworkType(StrEnum):
+    WIFI = "wifi"
+    CELLULAR = "cellular"
+    WIRED = "wired"
+    UNKNOWN = "unknown"
+
+
+class WifiSecurity(StrEnum):
+    OPEN = "open"
+    WEP = "wep"
+    WPA = "wpa"
+    WPA2 = "wpa2"
+    WPA3 = "wpa3"
+    UNKNOWN = "unknown"
+
+
+class DecisionOutcome(StrEnum):
+    ALLOW = "allow"
+    REVIEW = "review"
+    BLOCK = "block"
+
+
+class ReasonFamily(StrEnum):
+    FAKE_DISCOUNT = "fake_discount"
+    UNSAFE_NETWORK = "unsafe_network"
+    SUSPICIOUS_PLATFORM = "suspicious_platform"
+    VELOCITY = "velocity"
+    PROMOTION_ABUSE = "promotion_abuse"
+    PAYMENT_RISK = "payment_risk"
+    MODEL = "model"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+_MSISDN_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_TRANSACTION_ID_RE = r"^[A-Za-z0-9._:\-]{1,128}$"
+MSISDN_HELP = (
+    "must be a mainland mobile number: 11 digits starting 13-19, optionally prefixed +86 or 86"
+)
+
+
+def normalize_msisdn(value: str) -> str:
+    """Return the 11-digit national form of a mainland mobile number.
+
+    >>> normalize_msisdn("8613812345678")
+    '13812345678'
+    >>> normalize_msisdn("12812345678")
+    Traceback (most recent call last):
+    ...
+    ValueError: must be a mainland mobile number: 11 digits starting 13-19, optionally prefixed +86 or 86
+    """
+    match = _MSISDN_RE.match(value)
+    if match is None:
+        raise ValueError(MSISDN_HELP)
+    return match.group(1)
+
+
+def _check_ip(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("must be an IPv4 or IPv6 address such as 36.110.14.2") from None
+
+
+def _check_finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Msisdn = Annotated[str, AfterValidator(normalize_msisdn)]
+Money = Annotated[float, Field(gt=0, le=MAX_AMOUNT), AfterValidator(_check_finite)]
+ShortText = Annotated[str, Field(min_length=1, max_length=256)]
+Identifier = Annotated[str, Field(min_length=1, max_length=128)]
+Url = Annotated[str, Field(min_length=1, max_length=2048)]
+IpAddress = Annotated[str | None, AfterValidator(_check_ip)]
+AttributeValue = str | int | float | bool | None
+
+
+class _Strict(BaseModel):
+    """Base for the contract: unknown keys are an error, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Platform(_Strict):
+    """Where the payer started the top-up: an app, a web page, an official account, a kiosk."""
+
+    id: Identifier | None = None
+    name: ShortText | None = None
+    url: Url | None = None
+    app_package: Identifier | None = None
+    wechat_account: ShortText | None = None
+
+
+class Payment(_Strict):
+    method: PaymentMethod | None = None
+    instrument_id: Identifier | None = None
+    card_bin: Annotated[str, Field(pattern=r"^\d{6,8}$")] | None = None
+    payer_id: Identifier | None = None
+
+
+class Device(_Strict):
+    id: Identifier | None = None
+    os: Annotated[str, Field(max_length=32)] | None = None
+    rooted: bool | None = None
+    emulator: bool | None = None
+
+
+class Network(_Strict):
+    type: NetworkType | None = None
+    ssid: Annotated[str, Field(max_length=64)] | None = None
+    wifi_security: WifiSecurity | None = None
+    ip: IpAddress = None
+    tls: bool | None = None
+    proxy: bool | None = None
+    vpn: bool | None = None
+
+
+class Promotion(_Strict):
+    code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    description: Annotated[str, Field(max_length=512)] | None = None
+    discount: Annotated[float, Field(ge=0, le=MAX_AMOUNT)] | None = None
+    advertised_url: Url | None = None
+    source: Annotated[str, Field(max_length=64)] | None = None
+
+
+def _check_attributes(value: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
+    if len(value) > 64:
+        raise ValueError("at most 64 attributes")
+    for key, item in value.items():
+        if not 1 <= len(key) <= 64:
+            raise ValueError("attribute names must be 1-64 characters")
+        if isinstance(item, str) and len(item) > 1024:
+            raise ValueError(f"attribute {key!r} is longer than 1024 characters")
+    return value
+
+
+Attributes = Annotated[dict[str, AttributeValue], AfterValidator(_check_attributes)]
+
+
+def _default_paid_amount(model: RechargeEvent | PromotionClaim) -> None:
+    if model.paid_amount is None:
+        # Frozen model: the default is filled once, during validation.
+        object.__setattr__(model, "paid_amount", model.amount)
+    elif model.paid_amount > model.amount:
+        # Service fees are not part of the top-up: callers put them in attributes.
+        raise ValueError(
+            "paid_amount must not exceed amount (the face value); "
+            "report service fees under attributes"
+        )
+
+
+PaidAmount = Annotated[float, Field(ge=0, le=MAX_AMOUNT), AfterValidator(_check_finite)]
+
+
+class RechargeEvent(_Strict):
+    """One recharge order, as the pipeline sends it to ``POST /v1/score``."""
+
+    transaction_id: Annotated[str, Field(pattern=_TRANSACTION_ID_RE)]
+    event_time: AwareDatetime
+    msisdn: Msisdn
+    amount: Money
+    paid_amount: PaidAmount | None = None
+    currency: Literal["CNY"] = "CNY"
+    channel: Channel
+    platform: Platform = Field(default_factory=Platform)
+    payment: Payment = Field(default_factory=Payment)
+    device: Device = Field(default_factory=Device)
+    network: Network = Field(default_factory=Network)
+    promotion: Promotion = Field(default_factory=Promotion)
+    attributes: Attributes = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _paid_not_above_face(self) -> RechargeEvent:
+        _default_paid_amount(self)
+        return self
+
+    @property
+    def paid(self) -> float:
+        """``paid_amount`` after defaulting: never ``None`` once validated."""
+        return self.amount if self.paid_amount is None else self.paid_amount
+
+    def fingerprint(self) -> str:
+        """Canonical JSON of the body, so a retry can be told from a different order."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+
+
+class PromotionClaim(_Strict):
+    """A promotion the payer was offered, sent to ``POST /v1/promotions/verify``."""
+
+    msisdn: Msisdn
+    channel: Channel
+    platform: Platform = Field(default_factory=Platform)
+    promotion: Promotion
+    amount: Money
+    paid_amount: PaidAmount | None = None
+    event_time: AwareDatetime
+
+    @model_validator(mode="after")
+    def _paid_not_above_face(self) -> PromotionClaim:
+        _default_paid_amount(self)
+        return self
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    family: ReasonFamily
+    severity: Severity
+    source: str
+    message: str
+    message_zh: str
+
+
+class Decision(BaseModel):
+    transaction_id: str
+    decision: DecisionOutcome
+    score: Annotated[float, Field(ge=0.0, le=1.0)]
+    reasons: list[Reason] = Field(default_factory=list)
+    model_version: str | None = None
+    ruleset_version: str | None = None
+    case_id: str | None = None
+    degraded: bool = False
+
+    @model_validator(mode="after")
+    def _flagged_needs_reason(self) -> Decision:
+        if self.decision is not DecisionOutcome.ALLOW and not self.reasons:
+            raise ValueError("a review or block decision must carry at least one reason")
+        return self
+
+
+class BatchScoreRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Items are validated one by one so one bad event does not sink the batch.
+    events: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+class BatchItemError(BaseModel):
+    index: int
+    transaction_id: str | None = None
+    error: str
+    problems: list[dict[str, str]] = Field(default_factory=list)
+
+
+class BatchScoreResponse(BaseModel):
+    results: list[Decision | BatchItemError]
+
+
+class PromotionVerdict(StrEnum):
+    GENUINE = "genuine"
+    UNKNOWN = "unknown"
+    FAKE = "fake"
+
+
+class MatchedPromotion(BaseModel):
+    code: str
+    operator: str
+    title: str
+    face_value: float
+    price: float
+    bonus: float
+    valid_from: datetime
+    valid_to: datetime
+
+
+class PromotionVerification(BaseModel):
+    verdict: PromotionVerdict
+    reasons: list[Reason] = Field(default_factory=list)
+    matched_promotion: MatchedPromotion | None = None
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "Field required",
+    "extra_forbidden": "unknown field; put caller-specific data under `attributes`",
+}
+
+
+def field_problems(exc: pydantic.ValidationError) -> list[FieldProblem]:
+    """Turn a pydantic error into problems that name the field and never echo the input.
+
+    Pydantic puts the offending value into ``input`` and sometimes into the message
+    (``Input should be ...``, never the value itself for our validators); we keep the
+    location and the message only, so no phone number or card BIN leaks into a response.
+    """
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in error["loc"]) or "body"
+        message = _PYDANTIC_MESSAGES.get(error["type"], error["msg"])
+        message = message.removeprefix("Value error, ")
+        problems.append(FieldProblem(location=location, message=message, kind=error["type"]))
+    return problems
+
+
+def parse_event(data: dict[str, Any]) -> RechargeEvent:
+    """Validate one event, raising :class:`InputError` with every problem named."""
+    try:
+        return RechargeEvent.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise InputError("the recharge event is invalid", field_problems(exc)) from None
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of every contract model, keyed by model name."""
+    models: list[type[BaseModel]] = [
+        RechargeEvent,
+        PromotionClaim,
+        Decision,
+        Reason,
+        BatchScoreRequest,
+        BatchScoreResponse,
+        PromotionVerification,
+    ]
+    return {m.__name__: m.model_json_schema() for m in models}
+
+
+# --- flat form: one column per leaf, for DataFrames, CSV and Parquet ------------------------
+
+_PARTS: dict[str, type[_Strict]] = {
+    "platform": Platform,
+    "payment": Payment,
+    "device": Device,
+    "network": Network,
+    "promotion": Promotion,
+}
+_TOP_COLUMNS = (
+    "transaction_id", "event_time", "msisdn", "amount", "paid_amount", "currency", "channel"
+)
+#: Columns of an event in flat form: nested parts become ``part_field`` (``network_ip``).
+FLAT_COLUMNS: tuple[str, ...] = (
+    *_TOP_COLUMNS,
+    *(f"{part}_{name}" for part, model in _PARTS.items() for name in model.model_fields),
+)
+
+
+def to_flat(event: RechargeEvent) -> dict[str, Any]:
+    """One event as a flat row (``attributes`` is left out: it has no fixed columns).
+
+    >>> row = to_flat(RechargeEvent.model_validate({"transaction_id": "t1",
+    ...     "event_time": "2026-11-24T09:30:00+08:00", "msisdn": "13812345678",
+    ...     "amount": 50, "channel": "operator_web", "network": {"ip": "36.110.14.2"}}))
+    >>> row["network_ip"], row["paid_amount"], row["platform_url"]
+    ('36.110.14.2', 50.0, None)
+    """
+    row: dict[str, Any] = {name: getattr(event, name) for name in _TOP_COLUMNS}
+    for part in _PARTS:
+        values = getattr(event, part)
+        for name in type(values).model_fields:
+            row[f"{part}_{name}"] = getattr(values, name)
+    return row
+
+
+def from_flat(row: dict[str, Any]) -> RechargeEvent:
+    """Validate one flat row (missing values as ``None`` or NaN) back into an event."""
+    data: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {part: {} for part in _PARTS}
+    for column in FLAT_COLUMNS:
+        value = row.get(column)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        part, _, name = column.partition("_")
+        if part in nested and column not in _TOP_COLUMNS:
+            nested[part][name] = value.item() if hasattr(value, "item") else value
+        else:
+            data[column] = value.item() if hasattr(value, "item") else value
+    data.update({part: values for part, values in nested.items() if values})
+    return RechargeEvent.model_validate(data)
