@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -30,7 +30,7 @@ import pandas as pd
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import ReasonFamily
 
-__all__ = ["FeatureGroup", "FeatureKind", "FeatureSpec", "Row", "is_missing"]
+__all__ = ["FeatureGroup", "FeatureKind", "FeatureSpec", "Row", "is_missing", "map_distinct"]
 
 Row = Mapping[str, Any]
 
@@ -95,16 +95,32 @@ class FeatureGroup(ABC):
 
     def transform_many(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Features of every row, computing :meth:`transform_one` once per distinct input."""
-        keys = frame.loc[:, list(self.inputs)].astype(object)
-        keys = keys.where(keys.notna(), None)
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys))
-        computed = [self.transform_one(dict(zip(self.inputs, values, strict=True)))
-                    for values in uniques]
-        columns = {}
-        for spec in self.specs:
-            values = np.array([c[spec.name] for c in computed], dtype=_DTYPES[spec.kind])
-            columns[spec.name] = values[codes]
-        return pd.DataFrame(columns, index=frame.index)
+        inputs = self.inputs
+
+        def one(*values: Any) -> dict[str, Any]:
+            return self.transform_one(dict(zip(inputs, values, strict=True)))
+
+        return map_distinct(frame.loc[:, list(inputs)], one, self.specs)
+
+
+def map_distinct(
+    keys: pd.DataFrame, compute: Callable[..., dict[str, Any]], specs: tuple[FeatureSpec, ...]
+) -> pd.DataFrame:
+    """Apply a scalar ``compute(*key)`` once per distinct row of ``keys`` and spread the result.
+
+    Missing key values reach ``compute`` as ``NaN``; use :func:`is_missing` on them.
+    """
+    if keys.empty:
+        return pd.DataFrame(
+            {s.name: np.array([], dtype=_DTYPES[s.kind]) for s in specs}, index=keys.index
+        )
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys.astype(object)))
+    computed = [compute(*values) for values in uniques]
+    columns = {}
+    for spec in specs:
+        values = np.array([c[spec.name] for c in computed], dtype=_DTYPES[spec.kind])
+        columns[spec.name] = values[codes]
+    return pd.DataFrame(columns, index=keys.index)
 
 
 _DTYPES: dict[FeatureKind, Any] = {

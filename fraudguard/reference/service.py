@@ -11,6 +11,10 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
 from fraudguard.config import Settings
 from fraudguard.exceptions import FieldProblem, ReferenceDataError
 from fraudguard.reference._files import read_csv_rows, read_yaml_model
@@ -130,6 +134,23 @@ class ReferenceData:
             return provinces[i]
         return None
 
+    def operators_of(self, numbers: pd.Series) -> npt.NDArray[np.object_]:
+        """Vectorised :meth:`operator_of` over a column of 11-digit strings (``None`` if unknown)."""
+        text = numbers.astype("string").fillna("")
+        table = self._prefix_to_operator
+        found = text.str[:4].map(table).fillna(text.str[:3].map(table))
+        return found.astype(object).where(found.notna(), None).to_numpy()
+
+    def provinces_of(self, numbers: pd.Series) -> npt.NDArray[np.object_]:
+        """Vectorised :meth:`province_of` over a column of 11-digit strings."""
+        starts, ends, provinces = (np.asarray(c) for c in self._segment_index)
+        segment = pd.to_numeric(numbers.astype("string").str[:7], errors="coerce")
+        values = segment.fillna(-1).to_numpy(np.int64)
+        idx = np.searchsorted(starts, values, side="right") - 1
+        safe = np.clip(idx, 0, None)
+        found = (idx >= 0) & (values <= ends[safe])
+        return np.where(found, provinces.astype(object)[safe], None)
+
     # --- platforms -----------------------------------------------------------------------
 
     @cached_property
@@ -195,6 +216,12 @@ class ReferenceData:
     def ip_province(self, ip: str | None) -> str | None:
         label = self.ip_regions.lookup(ip)
         return None if label is None else label.split("|", 1)[0]
+
+    def ip_provinces(self, ips: list[str | None]) -> npt.NDArray[np.object_]:
+        """Vectorised :meth:`ip_province`."""
+        labels = self.ip_regions.lookup_many(ips)
+        return np.array([None if lbl is None else lbl.split("|", 1)[0] for lbl in labels],
+                        dtype=object)
 
     def ip_category(self, ip: str | None) -> str | None:
         """``datacenter``, ``proxy``, ``vpn``, ``tor`` or ``None`` for a flagged range."""

@@ -1,0 +1,43 @@
+# One command set for people, pre-commit and CI. Every target sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit setup sample bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## The main job on embedded defaults.
+run: $(STAMP)
+	$(BIN)/fraudguard backtest --data data/samples/recharges.parquet
+
+## Everything CI checks: lint, format, types, tests.
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+## Regenerate the committed sample (deterministic).
+sample: $(STAMP)
+	$(BIN)/fraudguard simulate --events 50000 --seed 7 --start 2026-10-15 --days 45 \
+		--out data/samples/recharges.parquet
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
