@@ -20,7 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-reference_app = typer.Typer(help="Inspect and check the reference data files.", no_args_is_help=True)
+reference_app = typer.Typer(
+    help="Inspect and check the reference data files.", no_args_is_help=True
+)
 app.add_typer(reference_app, name="reference")
 
 P = ParamSpec("P")
@@ -82,6 +84,94 @@ def reference_check() -> None:
     typer.echo(f"  number segments    {len(data.number_segments)}")
     typer.echo(f"  IP region ranges   {len(data.ip_regions)}")
     typer.echo(f"  flagged IP ranges  {len(data.ip_intel)}")
+
+
+@app.command("backtest")
+@reports_errors
+def backtest_command(
+    rules: Annotated[Path, typer.Option(help="Rule pack: a YAML file or a folder of *.yaml.")],
+    data: Annotated[
+        Path, typer.Option(help="Labelled history: flat events plus labels (.csv or .parquet).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the per-rule report here (.csv or .json).")
+    ] = None,
+    label: Annotated[str, typer.Option(help="Column holding the 0/1 fraud label.")] = "is_fraud",
+    amount: Annotated[str, typer.Option(help="Column holding the money at stake.")] = "amount",
+) -> None:
+    """Backtest a rule pack on labelled history: per-rule precision, recall, overlap, money."""
+    from fraudguard.config import get_settings
+    from fraudguard.exceptions import InputError
+    from fraudguard.reference import ReferencePaths, load_reference
+    from fraudguard.rules import backtest_files
+
+    if out is not None and out.suffix.lower() not in (".csv", ".json"):
+        raise InputError(f"--out must end in .csv or .json, not {out.name}")
+    reference = load_reference(ReferencePaths.from_settings(get_settings()))
+    report = backtest_files(rules, data, reference, label_column=label, amount_column=amount)
+    typer.echo(report.to_text())
+    if out is not None:
+        if out.suffix.lower() == ".json":
+            report.to_json(out)
+        else:
+            report.to_csv(out)
+        typer.echo(f"wrote {out}")
+
+
+@app.command("simulate")
+@reports_errors
+def simulate_command(
+    out: Annotated[Path, typer.Option(help="Output file: .parquet or .csv.")],
+    events: Annotated[
+        int, typer.Option(min=1, max=20_000_000, help="Number of events to generate.")
+    ] = 50_000,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed; same seed, same file.")] = 20261015,
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD (Asia/Shanghai).")] = (
+        "2026-10-15"
+    ),
+    days: Annotated[int, typer.Option(min=1, max=366, help="Length of the window.")] = 45,
+) -> None:
+    """Generate labelled synthetic recharge traffic (fraud typologies + hard negatives)."""
+    from datetime import date
+
+    from fraudguard.config import get_settings
+    from fraudguard.reference import ReferencePaths
+    from fraudguard.simulate import SimulationConfig, event_file_format, simulate, write_events
+
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise typer.BadParameter("use a date such as 2026-10-15", param_hint="--start") from None
+    event_file_format(out)  # refuse a bad suffix before spending time on the simulation
+    config = SimulationConfig(events=events, seed=seed, start=first, days=days)
+    frame = simulate(config, reference=ReferencePaths.from_settings(get_settings()))
+    write_events(frame, out)
+    typer.echo(f"wrote {len(frame)} events, fraud rate {frame['is_fraud'].mean():.2%}, to {out}")
+
+
+@app.command("validate")
+@reports_errors
+def validate_command(
+    data: Annotated[Path, typer.Option(help="Data file to check (.csv or .parquet).")],
+    suite: Annotated[
+        str,
+        typer.Option(
+            help="raw_history (labelled training data, backtests), feature_frame (model "
+            "input) or batch_input (bulk scoring input, no labels)."
+        ),
+    ] = "raw_history",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check a data file with a Great Expectations suite; exit 1 when a check fails."""
+    from fraudguard.validation import validate_file
+
+    report = validate_file(data, suite)
+    if json_output:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(report.to_text())
+    if not report.success:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -7,9 +7,10 @@ translate errors by hand::
     FraudGuardError                      500 internal
     ├── ConfigError                      500 config_error        bad settings or paths
     ├── InputError                       422 invalid_input       a caller sent bad data
-    │   └── DataFileError                422 invalid_data_file   a file a user handed us is bad
-    │       ├── ReferenceDataError       422 invalid_reference   a reference data file is bad
-    │       └── RuleError                422 invalid_rule        a rule file is bad
+    │   ├── DataFileError                422 invalid_data_file   a file a user handed us is bad
+    │   │   ├── ReferenceDataError       422 invalid_reference   a reference data file is bad
+    │   │   └── RuleError                422 invalid_rule        a rule file is bad
+    │   └── DataValidationError          422 invalid_training_data  data failed a validation suite
     ├── ConflictError                    409 conflict            same transaction_id, other body
     ├── NotFoundError                    404 not_found
     ├── AuthenticationError              401 unauthenticated
@@ -27,7 +28,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from fraudguard.validation.schemas import ValidationReport
 
 __all__ = [
     "ArtifactIntegrityError",
@@ -35,6 +39,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "DataFileError",
+    "DataValidationError",
     "FieldProblem",
     "FraudGuardError",
     "InputError",
@@ -93,6 +98,19 @@ class InputError(FraudGuardError):
 
 class DataFileError(InputError):
     code = "invalid_data_file"
+
+
+class DataValidationError(InputError):
+    """Data failed a validation suite; ``report`` is the full
+    :class:`~fraudguard.validation.ValidationReport` for the caller to print."""
+
+    code = "invalid_training_data"
+
+    def __init__(
+        self, message: str, problems: Sequence[FieldProblem] = (), *, report: ValidationReport
+    ) -> None:
+        self.report = report
+        super().__init__(message, problems)
 
 
 class ReferenceDataError(DataFileError):

@@ -9,15 +9,15 @@ a caller's own data belongs in ``attributes``, where it is kept verbatim.
 ...     "msisdn": "+8618912345678", "amount": 100, "channel": "operator_app"})
 >>> event.msisdn, event.paid_amount, event.currency
 ('18912345678', 100.0, 'CNY')
->>> try:
+>>> try:  # doctest: +ELLIPSIS
 ...     RechargeEvent.model_validate({"transaction_id": "ord-1", "msisdn": "12345",
 ...                                   "amount": 100, "channel": "kiosk"})
 ... except pydantic.ValidationError as exc:
 ...     for problem in field_problems(exc):
 ...         print(problem)
 event_time: Field required
-msisdn: must be a mainland mobile number: 11 digits starting 13-19, optionally prefixed +86 or 86
-channel: Input should be 'operator_app', 'operator_web', 'third_party_app', 'wechat_official_account', 'self_service_terminal', 'other_web' or 'unknown'
+msisdn: must be a mainland mobile number: 11 digits from 13-19, optional +86/86
+channel: Input should be 'operator_app', 'operator_web', ... or 'unknown'
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from fraudguard.exceptions import FieldProblem, InputError
 
 __all__ = [
+    "FLAT_COLUMNS",
     "MAX_AMOUNT",
     "MAX_BATCH_EVENTS",
-    "FLAT_COLUMNS",
     "BatchItemError",
     "BatchScoreRequest",
     "BatchScoreResponse",
@@ -135,9 +135,7 @@ class Severity(StrEnum):
 
 _MSISDN_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 _TRANSACTION_ID_RE = r"^[A-Za-z0-9._:\-]{1,128}$"
-MSISDN_HELP = (
-    "must be a mainland mobile number: 11 digits starting 13-19, optionally prefixed +86 or 86"
-)
+MSISDN_HELP = "must be a mainland mobile number: 11 digits from 13-19, optional +86/86"
 
 
 def normalize_msisdn(value: str) -> str:
@@ -148,7 +146,7 @@ def normalize_msisdn(value: str) -> str:
     >>> normalize_msisdn("12812345678")
     Traceback (most recent call last):
     ...
-    ValueError: must be a mainland mobile number: 11 digits starting 13-19, optionally prefixed +86 or 86
+    ValueError: must be a mainland mobile number: 11 digits from 13-19, optional +86/86
     """
     match = _MSISDN_RE.match(value)
     if match is None:
@@ -429,7 +427,13 @@ _PARTS: dict[str, type[_Strict]] = {
     "promotion": Promotion,
 }
 _TOP_COLUMNS = (
-    "transaction_id", "event_time", "msisdn", "amount", "paid_amount", "currency", "channel"
+    "transaction_id",
+    "event_time",
+    "msisdn",
+    "amount",
+    "paid_amount",
+    "currency",
+    "channel",
 )
 #: Columns of an event in flat form: nested parts become ``part_field`` (``network_ip``).
 FLAT_COLUMNS: tuple[str, ...] = (

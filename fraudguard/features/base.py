@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from typing_extensions import TypeIs
+
 import numpy as np
 import pandas as pd
 
@@ -62,7 +64,7 @@ class FeatureSpec:
         return math.nan
 
 
-def is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> TypeIs[None]:
     """True for ``None``, ``NaN`` and pandas' missing markers (what a flat row may carry)."""
     if value is None:
         return True

@@ -24,7 +24,7 @@ __all__ = ["STANDARD_DENOMINATIONS", "TIMEZONE", "ListFeatures", "TimeAmountFeat
 STANDARD_DENOMINATIONS = frozenset({10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 300.0, 500.0})
 #: Mainland China keeps one time zone; hours are the payer's local hours.
 TIMEZONE = "Asia/Shanghai"
-_NIGHT_HOURS = range(0, 6)
+_NIGHT_HOURS = range(6)
 
 _B, _F = FeatureKind.BOOL, FeatureKind.FLOAT
 _PAY = ReasonFamily.PAYMENT_RISK
@@ -32,28 +32,42 @@ _PAY = ReasonFamily.PAYMENT_RISK
 
 class TimeAmountFeatures(FeatureGroup):
     specs = (
-        FeatureSpec("amount_standard", _B, None,
-                    "Face value is a standard top-up denomination (10/20/30/50/100/200/300/500)",
-                    "面值为标准充值面额"),
+        FeatureSpec(
+            "amount_standard",
+            _B,
+            None,
+            "Face value is a standard top-up denomination (10/20/30/50/100/200/300/500)",
+            "面值为标准充值面额",
+        ),
         FeatureSpec("local_hour", _F, None, "Hour of day in China (0-23)", "北京时间小时"),
-        FeatureSpec("local_weekday", _F, None, "Day of week in China, Monday = 0",
-                    "北京时间星期(周一为0)"),
-        FeatureSpec("night_time", _B, _PAY, "Paid between midnight and 6 a.m. China time",
-                    "在北京时间凌晨0点至6点之间支付"),
+        FeatureSpec(
+            "local_weekday", _F, None, "Day of week in China, Monday = 0", "北京时间星期(周一为0)"
+        ),
+        FeatureSpec(
+            "night_time",
+            _B,
+            _PAY,
+            "Paid between midnight and 6 a.m. China time",
+            "在北京时间凌晨0点至6点之间支付",
+        ),
     )
     inputs = ("amount", "event_time")
 
     def transform_one(self, row: Row) -> dict[str, Any]:
         amount, when = row.get("amount"), row.get("event_time")
-        out: dict[str, Any] = {"amount_standard": not is_missing(amount)
-                               and float(amount) in STANDARD_DENOMINATIONS}
+        out: dict[str, Any] = {
+            "amount_standard": not is_missing(amount) and float(amount) in STANDARD_DENOMINATIONS
+        }
         stamp = None if is_missing(when) else pd.Timestamp(when)
         if stamp is None or stamp.tzinfo is None:
             out.update(local_hour=np.nan, local_weekday=np.nan, night_time=False)
             return out
         local = stamp.tz_convert(TIMEZONE)
-        out.update(local_hour=float(local.hour), local_weekday=float(local.weekday()),
-                   night_time=local.hour in _NIGHT_HOURS)
+        out.update(
+            local_hour=float(local.hour),
+            local_weekday=float(local.weekday()),
+            night_time=local.hour in _NIGHT_HOURS,
+        )
         return out
 
     def transform_many(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,7 +79,7 @@ class TimeAmountFeatures(FeatureGroup):
             {
                 "amount_standard": frame["amount"].isin(STANDARD_DENOMINATIONS).to_numpy(),
                 "local_hour": hour.to_numpy(),
-                "local_weekday": local.dt.weekday.astype(float).to_numpy(),
+                "local_weekday": local.dt.day_of_week.astype(float).to_numpy(),
                 "night_time": hour.isin(list(_NIGHT_HOURS)).to_numpy(),
             },
             index=frame.index,
@@ -76,36 +90,51 @@ class ListFeatures(FeatureGroup):
     """Membership of the payer, instrument and device in the operator's block/allow lists."""
 
     specs = (
-        FeatureSpec("list_instrument_blocked", _B, _PAY, "Payment instrument is block-listed",
-                    "支付工具在黑名单中"),
+        FeatureSpec(
+            "list_instrument_blocked",
+            _B,
+            _PAY,
+            "Payment instrument is block-listed",
+            "支付工具在黑名单中",
+        ),
         FeatureSpec("list_device_blocked", _B, _PAY, "Device is block-listed", "设备在黑名单中"),
         FeatureSpec("list_payer_blocked", _B, _PAY, "Payer is block-listed", "付款人在黑名单中"),
-        FeatureSpec("list_allowlisted", _B, None,
-                    "Payer, instrument or device is allow-listed (wins over rules)",
-                    "付款人、支付工具或设备在白名单中(优先于规则)"),
+        FeatureSpec(
+            "list_allowlisted",
+            _B,
+            None,
+            "Payer, instrument or device is allow-listed (wins over rules)",
+            "付款人、支付工具或设备在白名单中(优先于规则)",
+        ),
     )
     inputs = ("payment_instrument_id", "device_id", "payment_payer_id")
-    _LISTS = (("list_instrument_blocked", "instruments", "payment_instrument_id"),
-              ("list_device_blocked", "devices", "device_id"),
-              ("list_payer_blocked", "payer_ids", "payment_payer_id"))
+    _LISTS = (
+        ("list_instrument_blocked", "instruments", "payment_instrument_id"),
+        ("list_device_blocked", "devices", "device_id"),
+        ("list_payer_blocked", "payer_ids", "payment_payer_id"),
+    )
 
     @cached_property
     def _sets(self) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
         lists = self.reference.lists
         return {
-            column: (frozenset(e.value for e in getattr(lists.block, name)),
-                     frozenset(e.value for e in getattr(lists.allow, name)))
+            column: (
+                frozenset(e.value for e in getattr(lists.block, name)),
+                frozenset(e.value for e in getattr(lists.allow, name)),
+            )
             for _, name, column in self._LISTS
         }
 
     def transform_one(self, row: Row) -> dict[str, Any]:
-        out: dict[str, Any] = {"list_allowlisted": False}
+        out: dict[str, Any] = {}
+        allowlisted = False
         for feature, _, column in self._LISTS:
             value = row.get(column)
             blocked, allowed = self._sets[column]
             present = not is_missing(value)
             out[feature] = present and value in blocked
-            out["list_allowlisted"] |= present and value in allowed
+            allowlisted |= present and value in allowed
+        out["list_allowlisted"] = allowlisted
         return out
 
     def transform_many(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -41,23 +41,47 @@ class ConnectionFeatures(FeatureGroup):
     """What the payer's own connection and device say."""
 
     specs = (
-        FeatureSpec("net_wifi_open", _B, _NET, "Paid on open (unencrypted) Wi-Fi",
-                    "在开放(无加密)Wi-Fi 下支付"),
-        FeatureSpec("net_wifi_weak", _B, _NET, "Paid on Wi-Fi with broken WEP encryption",
-                    "在 WEP 弱加密 Wi-Fi 下支付"),
-        FeatureSpec("net_public_hotspot", _B, _NET,
-                    "Wi-Fi name matches a public hotspot (airport, station, cafe, CMCC-WEB ...)",
-                    "Wi-Fi 名称属于公共热点(机场、车站、咖啡店、CMCC-WEB 等)"),
-        FeatureSpec("net_no_tls", _B, _NET, "The payment page was not served over TLS",
-                    "支付页面未使用 TLS 加密"),
+        FeatureSpec(
+            "net_wifi_open",
+            _B,
+            _NET,
+            "Paid on open (unencrypted) Wi-Fi",
+            "在开放(无加密)Wi-Fi 下支付",
+        ),
+        FeatureSpec(
+            "net_wifi_weak",
+            _B,
+            _NET,
+            "Paid on Wi-Fi with broken WEP encryption",
+            "在 WEP 弱加密 Wi-Fi 下支付",
+        ),
+        FeatureSpec(
+            "net_public_hotspot",
+            _B,
+            _NET,
+            "Wi-Fi name matches a public hotspot (airport, station, cafe, CMCC-WEB ...)",
+            "Wi-Fi 名称属于公共热点(机场、车站、咖啡店、CMCC-WEB 等)",
+        ),
+        FeatureSpec(
+            "net_no_tls",
+            _B,
+            _NET,
+            "The payment page was not served over TLS",
+            "支付页面未使用 TLS 加密",
+        ),
         FeatureSpec("net_proxy", _B, _NET, "The client reports a proxy", "客户端使用代理"),
         FeatureSpec("net_vpn", _B, _NET, "The client reports a VPN", "客户端使用 VPN"),
-        FeatureSpec("dev_rooted", _B, _NET, "The device is rooted or jailbroken",
-                    "设备已 root 或越狱"),
+        FeatureSpec(
+            "dev_rooted", _B, _NET, "The device is rooted or jailbroken", "设备已 root 或越狱"
+        ),
         FeatureSpec("dev_emulator", _B, _NET, "The device is an emulator", "设备为模拟器"),
-        FeatureSpec("net_unsafe_signals", _F, _NET,
-                    "How many of the unsafe-network and device signals above are present",
-                    "上述不安全网络与设备信号的数量"),
+        FeatureSpec(
+            "net_unsafe_signals",
+            _F,
+            _NET,
+            "How many of the unsafe-network and device signals above are present",
+            "上述不安全网络与设备信号的数量",
+        ),
     )
     inputs = (
         "network_type",
@@ -100,18 +124,36 @@ class IpFeatures(FeatureGroup):
     """What FraudGuard's IP intelligence and block lists say about the client's address."""
 
     specs = (
-        FeatureSpec("net_ip_category", _C, _NET,
-                    "IP intelligence category: datacenter, proxy, vpn, tor, clean or unknown",
-                    "IP 情报类别:数据中心、代理、VPN、Tor、正常或未知"),
-        FeatureSpec("net_ip_anonymiser", _B, _NET, "IP belongs to a proxy, VPN or Tor range",
-                    "IP 属于代理、VPN 或 Tor 网段"),
-        FeatureSpec("net_ip_datacenter", _B, _NET, "IP belongs to a data-centre / hosting range",
-                    "IP 属于数据中心/托管网段"),
+        FeatureSpec(
+            "net_ip_category",
+            _C,
+            _NET,
+            "IP intelligence category: datacenter, proxy, vpn, tor, clean or unknown",
+            "IP 情报类别:数据中心、代理、VPN、Tor、正常或未知",
+        ),
+        FeatureSpec(
+            "net_ip_anonymiser",
+            _B,
+            _NET,
+            "IP belongs to a proxy, VPN or Tor range",
+            "IP 属于代理、VPN 或 Tor 网段",
+        ),
+        FeatureSpec(
+            "net_ip_datacenter",
+            _B,
+            _NET,
+            "IP belongs to a data-centre / hosting range",
+            "IP 属于数据中心/托管网段",
+        ),
         FeatureSpec("net_ip_tor", _B, _NET, "IP is a Tor exit", "IP 为 Tor 出口节点"),
-        FeatureSpec("net_ip_blocklisted", _B, ReasonFamily.PAYMENT_RISK,
-                    "IP is in a blocked range", "IP 在黑名单网段中"),
-        FeatureSpec("net_ip_province", _C, None, "Province the IP is registered in",
-                    "IP 所属省份"),
+        FeatureSpec(
+            "net_ip_blocklisted",
+            _B,
+            ReasonFamily.PAYMENT_RISK,
+            "IP is in a blocked range",
+            "IP 在黑名单网段中",
+        ),
+        FeatureSpec("net_ip_province", _C, None, "Province the IP is registered in", "IP 所属省份"),
     )
     inputs = ("network_ip",)
 
@@ -155,13 +197,19 @@ class NumberFeatures(FeatureGroup):
     """The recharged number's operator and home province, and where the payer connects from."""
 
     specs = (
-        FeatureSpec("number_operator", _C, None, "Operator of the recharged number",
-                    "充值号码所属运营商"),
-        FeatureSpec("number_province", _C, None, "Home province of the recharged number",
-                    "充值号码归属省份"),
-        FeatureSpec("net_ip_province_mismatch", _B, _NET,
-                    "The IP is in another province than the number's home province",
-                    "IP 所在省份与号码归属地不一致"),
+        FeatureSpec(
+            "number_operator", _C, None, "Operator of the recharged number", "充值号码所属运营商"
+        ),
+        FeatureSpec(
+            "number_province", _C, None, "Home province of the recharged number", "充值号码归属省份"
+        ),
+        FeatureSpec(
+            "net_ip_province_mismatch",
+            _B,
+            _NET,
+            "The IP is in another province than the number's home province",
+            "IP 所在省份与号码归属地不一致",
+        ),
     )
     inputs = ("msisdn", "network_ip")
 

@@ -66,32 +66,71 @@ class PromotionFeatures(FeatureGroup):
     """The claimed deal against the official promotion catalogue."""
 
     specs = (
-        FeatureSpec("promo_claimed", _B, _FD, "A promotion code or a discount is claimed",
-                    "订单声称使用了优惠码或折扣"),
-        FeatureSpec("promo_discount_ratio", _F, _FD,
-                    "Price cut as a share of face value (1 - paid / amount)",
-                    "实付折扣比例(1 - 实付/面值)"),
-        FeatureSpec("promo_benefit_ratio", _F, _FD,
-                    "Claimed benefit (price cut or bonus) as a share of face value",
-                    "声称的优惠(减价或赠送)占面值比例"),
-        FeatureSpec("promo_best_genuine_ratio", _F, _FD,
-                    "Best benefit any official offer gives this number here today",
-                    "当前官方活动对该号码可给出的最大优惠比例"),
-        FeatureSpec("promo_excess_ratio", _F, _FD,
-                    "How far the claimed benefit exceeds the best official offer",
-                    "声称优惠超出官方最大优惠的幅度"),
-        FeatureSpec("promo_registered", _B, _FD,
-                    "The claimed promotion is in the official catalogue for this situation",
-                    "所称优惠活动在官方活动目录中且适用"),
-        FeatureSpec("promo_code_known", _B, _FD, "The promotion code exists in the catalogue",
-                    "优惠码存在于官方活动目录"),
-        FeatureSpec("promo_status", _C, _FD,
-                    "Why the claim matches or not: genuine, excessive, unknown_code, "
-                    "out_of_window, wrong_operator/province/channel/denomination, "
-                    "uncoded_discount, none",
-                    "优惠核验结果"),
-        FeatureSpec("promo_new_user_only", _B, ReasonFamily.PROMOTION_ABUSE,
-                    "The matched promotion is for new subscribers only", "所用活动仅限新用户"),
+        FeatureSpec(
+            "promo_claimed",
+            _B,
+            _FD,
+            "A promotion code or a discount is claimed",
+            "订单声称使用了优惠码或折扣",
+        ),
+        FeatureSpec(
+            "promo_discount_ratio",
+            _F,
+            _FD,
+            "Price cut as a share of face value (1 - paid / amount)",
+            "实付折扣比例(1 - 实付/面值)",
+        ),
+        FeatureSpec(
+            "promo_benefit_ratio",
+            _F,
+            _FD,
+            "Claimed benefit (price cut or bonus) as a share of face value",
+            "声称的优惠(减价或赠送)占面值比例",
+        ),
+        FeatureSpec(
+            "promo_best_genuine_ratio",
+            _F,
+            _FD,
+            "Best benefit any official offer gives this number here today",
+            "当前官方活动对该号码可给出的最大优惠比例",
+        ),
+        FeatureSpec(
+            "promo_excess_ratio",
+            _F,
+            _FD,
+            "How far the claimed benefit exceeds the best official offer",
+            "声称优惠超出官方最大优惠的幅度",
+        ),
+        FeatureSpec(
+            "promo_registered",
+            _B,
+            _FD,
+            "The claimed promotion is in the official catalogue for this situation",
+            "所称优惠活动在官方活动目录中且适用",
+        ),
+        FeatureSpec(
+            "promo_code_known",
+            _B,
+            _FD,
+            "The promotion code exists in the catalogue",
+            "优惠码存在于官方活动目录",
+        ),
+        FeatureSpec(
+            "promo_status",
+            _C,
+            _FD,
+            "Why the claim matches or not: genuine, excessive, unknown_code, "
+            "out_of_window, wrong_operator/province/channel/denomination, "
+            "uncoded_discount, none",
+            "优惠核验结果",
+        ),
+        FeatureSpec(
+            "promo_new_user_only",
+            _B,
+            ReasonFamily.PROMOTION_ABUSE,
+            "The matched promotion is for new subscribers only",
+            "所用活动仅限新用户",
+        ),
     )
     inputs = (
         "amount",
@@ -175,8 +214,10 @@ class PromotionFeatures(FeatureGroup):
         province: Any,
         epoch: Any,
     ) -> dict[str, Any]:
-        known = (None if is_missing(v) else v for v in (
-            amount, paid, code, discount, channel, operator, province))
+        known = (
+            None if is_missing(v) else v
+            for v in (amount, paid, code, discount, channel, operator, province)
+        )
         # A copy: the cached dict is shared between calls.
         return dict(_compute_cached(self, *known, int(epoch)))
 
@@ -200,8 +241,9 @@ class PromotionFeatures(FeatureGroup):
         when = self._period_start(epoch)
         candidates = self._candidates(when, operator, province, channel, amount)
         best = max((_benefit(p, amount) for p in candidates), default=0.0)
-        status, matched = self._status(code, claimed, benefit, amount, candidates, best, when,
-                                       operator, province, channel)
+        status, matched = self._status(
+            code, claimed, benefit, amount, candidates, best, when, operator, province, channel
+        )
         best_ratio = best / amount
         benefit_ratio = benefit / amount
         return {
@@ -227,7 +269,10 @@ class PromotionFeatures(FeatureGroup):
         if when is None or operator is None or channel is None:
             return []
         return self.reference.active_promotions(
-            when, operator=operator, province=province or "", channel=Channel(channel),
+            when,
+            operator=operator,
+            province=province or "",
+            channel=Channel(channel),
             face_value=amount,
         )
 

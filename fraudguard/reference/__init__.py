@@ -3,7 +3,7 @@ number segments, block/allow lists and IP ranges. Shipped as data files with def
 each overridable by a ``FRAUDGUARD_*_PATH`` setting."""
 
 from fraudguard.reference.ranges import CidrTable
-from fraudguard.reference.schemas import OfficialPromotion, Offer
+from fraudguard.reference.schemas import Offer, OfficialPromotion
 from fraudguard.reference.service import (
     DEFAULT_DATA_DIR,
     PlatformOwner,

@@ -84,7 +84,7 @@ class PlatformOwner:
         return self.kind == "operator"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ReferenceData:
     """Everything FraudGuard knows about the legitimate top-up world, immutable once loaded."""
 
@@ -98,6 +98,9 @@ class ReferenceData:
     ip_regions: CidrTable
     ip_intel: CidrTable
     version: str = field(default="")
+
+    def __repr__(self) -> str:
+        return f"ReferenceData(version={self.version!r})"
 
     # --- numbers -------------------------------------------------------------------------
 
@@ -135,7 +138,7 @@ class ReferenceData:
         return None
 
     def operators_of(self, numbers: pd.Series) -> npt.NDArray[np.object_]:
-        """Vectorised :meth:`operator_of` over a column of 11-digit strings (``None`` if unknown)."""
+        """Vectorised :meth:`operator_of` over 11-digit strings (``None`` if unknown)."""
         text = numbers.astype("string").fillna("")
         table = self._prefix_to_operator
         found = text.str[:4].map(table).fillna(text.str[:3].map(table))
@@ -149,7 +152,9 @@ class ReferenceData:
         idx = np.searchsorted(starts, values, side="right") - 1
         safe = np.clip(idx, 0, None)
         found = (idx >= 0) & (values <= ends[safe])
-        return np.where(found, provinces.astype(object)[safe], None)
+        out = np.full(len(values), None, dtype=object)
+        out[found] = provinces[safe[found]]
+        return out
 
     # --- platforms -----------------------------------------------------------------------
 
@@ -200,8 +205,10 @@ class ReferenceData:
                 continue
             if operator is not None and operator not in promo.operators:
                 continue
-            if province is not None and "*" not in promo.provinces and (
-                province not in promo.provinces
+            if (
+                province is not None
+                and "*" not in promo.provinces
+                and (province not in promo.provinces)
             ):
                 continue
             if channel is not None and channel not in promo.channels:
@@ -220,8 +227,9 @@ class ReferenceData:
     def ip_provinces(self, ips: list[str | None]) -> npt.NDArray[np.object_]:
         """Vectorised :meth:`ip_province`."""
         labels = self.ip_regions.lookup_many(ips)
-        return np.array([None if lbl is None else lbl.split("|", 1)[0] for lbl in labels],
-                        dtype=object)
+        return np.array(
+            [None if lbl is None else lbl.split("|", 1)[0] for lbl in labels], dtype=object
+        )
 
     def ip_category(self, ip: str | None) -> str | None:
         """``datacenter``, ``proxy``, ``vpn``, ``tor`` or ``None`` for a flagged range."""
@@ -245,22 +253,26 @@ def _check_consistency(data: ReferenceData, paths: ReferencePaths) -> None:
     problems = []
     for row in data.number_prefixes:
         if row.operator not in operators:
-            problems.append(FieldProblem(
-                f"{paths.number_prefixes}: prefix {row.prefix}",
-                f"unknown operator {row.operator!r}; add it to {paths.channels.name}",
-            ))
-    for row in data.number_segments:
-        if row.province not in provinces:
-            problems.append(FieldProblem(
-                f"{paths.number_segments}: segment {row.segment_start}",
-                f"unknown province {row.province!r}; use a code from {paths.provinces.name}",
-            ))
+            problems.append(
+                FieldProblem(
+                    f"{paths.number_prefixes}: prefix {row.prefix}",
+                    f"unknown operator {row.operator!r}; add it to {paths.channels.name}",
+                )
+            )
+    for segment in data.number_segments:
+        if segment.province not in provinces:
+            problems.append(
+                FieldProblem(
+                    f"{paths.number_segments}: segment {segment.segment_start}",
+                    f"unknown province {segment.province!r}; use a code from {paths.provinces.name}",
+                )
+            )
     for promo in data.promotions.promotions:
         where = f"{paths.promotions}: {promo.code}"
         if promo.issuer not in issuers:
-            problems.append(FieldProblem(
-                where, f"issuer {promo.issuer!r} is neither an operator nor a partner"
-            ))
+            problems.append(
+                FieldProblem(where, f"issuer {promo.issuer!r} is neither an operator nor a partner")
+            )
         for unknown in sorted(set(promo.operators) - operators):
             problems.append(FieldProblem(where, f"unknown operator {unknown!r}"))
         for unknown in sorted(set(promo.provinces) - provinces - {"*"}):

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from fraudguard.features import STATELESS_GROUPS, FeatureExtractor, FeatureGroup, FeatureKind
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import RechargeEvent, to_flat
-
 from tests.features.strategies import REFERENCE, events, frame_of
 
 GROUPS = pytest.mark.parametrize("group_type", STATELESS_GROUPS, ids=lambda g: g.__name__)
@@ -39,7 +38,8 @@ def test_specs_are_complete_and_unique(group_type: type[FeatureGroup]) -> None:
     names = group_type.names()
     assert len(names) == len(set(names))
     for spec in group_type.specs:
-        assert spec.description and spec.description_zh, spec.name
+        assert spec.description, spec.name
+        assert spec.description_zh, spec.name
 
 
 def test_feature_names_are_unique_across_groups() -> None:
@@ -72,8 +72,7 @@ def test_an_event_with_nothing_known_gives_missing_values(
 
 
 @GROUPS
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(items=st.lists(events(), min_size=1, max_size=25))
 def test_batch_equals_online_row_by_row(
     group_type: type[FeatureGroup], items: list[RechargeEvent]
@@ -97,10 +96,19 @@ def _py(value: Any) -> Any:
 
 def test_extractor_combines_every_group_online_and_in_batch() -> None:
     extractor = FeatureExtractor(REFERENCE)
-    items = [RechargeEvent.model_validate({
-        "transaction_id": f"t{i}", "event_time": "2026-11-05T12:00:00+08:00",
-        "msisdn": "18912345678", "amount": 100, "paid_amount": 100 - 10 * i,
-        "channel": "operator_app"}) for i in range(5)]
+    items = [
+        RechargeEvent.model_validate(
+            {
+                "transaction_id": f"t{i}",
+                "event_time": "2026-11-05T12:00:00+08:00",
+                "msisdn": "18912345678",
+                "amount": 100,
+                "paid_amount": 100 - 10 * i,
+                "channel": "operator_app",
+            }
+        )
+        for i in range(5)
+    ]
     batch = extractor.extract_many(frame_of(items))
     assert list(batch.columns) == list(extractor.specs)
     assert batch["promo_discount_ratio"].tolist() == pytest.approx([0, 0.1, 0.2, 0.3, 0.4])

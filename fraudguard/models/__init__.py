@@ -1,0 +1,51 @@
+"""Training, evaluation, thresholds, the model registry and fast single-event inference.
+
+Typical use from a notebook::
+
+    from fraudguard.models import ModelRegistry, TrainConfig, train
+    result = train(history, TrainConfig(seed=7))
+    print(format_report(result.metrics))
+    manifest = ModelRegistry(Path("var/models")).register(result, reference.version)
+"""
+
+from fraudguard.models.enums import ArtifactFormat
+from fraudguard.models.evaluation import (
+    choose_thresholds,
+    evaluate_scores,
+    expected_cost,
+    pr_curve,
+    reliability_table,
+    slice_metrics,
+)
+from fraudguard.models.explain import Contribution, TreeExplainer
+from fraudguard.models.pipeline import EventFeatures, model_inputs
+from fraudguard.models.registry import TRUSTED_TYPES, LoadedModel, ModelRegistry
+from fraudguard.models.runtime import FastModel
+from fraudguard.models.schemas import Costs, ModelManifest, Thresholds, TrainConfig
+from fraudguard.models.training import TrainingResult, data_fingerprint, format_report, train
+
+__all__ = [
+    "TRUSTED_TYPES",
+    "ArtifactFormat",
+    "Contribution",
+    "Costs",
+    "EventFeatures",
+    "FastModel",
+    "LoadedModel",
+    "ModelManifest",
+    "ModelRegistry",
+    "Thresholds",
+    "TrainConfig",
+    "TrainingResult",
+    "TreeExplainer",
+    "choose_thresholds",
+    "data_fingerprint",
+    "evaluate_scores",
+    "expected_cost",
+    "format_report",
+    "model_inputs",
+    "pr_curve",
+    "reliability_table",
+    "slice_metrics",
+    "train",
+]

@@ -1,0 +1,132 @@
+"""One scikit-learn ``Pipeline`` carries features and model, so training and serving agree.
+
+``Pipeline([("features", EventFeatures()), ("model", <calibrated encoder + boosted trees>)])``
+takes flat events (the columns of :data:`fraudguard.schema.FLAT_COLUMNS`) and returns a
+calibrated fraud probability. The scoring service computes the same features online (the
+feature parity tests prove they match) and hands them to ``pipeline["model"]`` or to the
+compiled :class:`~fraudguard.models.runtime.FastModel`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+from fraudguard.features import FeatureExtractor, FeatureKind, FeatureSpec
+from fraudguard.models.schemas import TrainConfig
+from fraudguard.reference import load_reference
+
+__all__ = [
+    "EXCLUDED_FEATURES",
+    "RAW_INPUTS",
+    "EventFeatures",
+    "build_classifier",
+    "feature_schema_hash",
+    "model_inputs",
+]
+
+#: Flat event columns the model reads directly, beside the features.
+RAW_INPUTS: dict[str, FeatureKind] = {
+    "amount": FeatureKind.FLOAT,
+    "channel": FeatureKind.CATEGORY,
+    "payment_method": FeatureKind.CATEGORY,
+    "network_type": FeatureKind.CATEGORY,
+}
+#: Features the model must not learn from: identifiers that would be memorised, not
+#: generalised (a domain or a province), and context that is only shown to reviewers.
+EXCLUDED_FEATURES = frozenset(
+    {
+        "platform_registrable_domain",
+        "net_ip_province",
+        "number_province",
+        "promo_status",
+        "list_allowlisted",
+    }
+)
+
+
+def model_inputs(specs: dict[str, FeatureSpec]) -> tuple[list[str], list[str]]:
+    """The model's categorical and numeric input columns, in a fixed order."""
+    kinds = {**{n: s.kind for n, s in specs.items() if n not in EXCLUDED_FEATURES}, **RAW_INPUTS}
+    categorical = [n for n, k in kinds.items() if k is FeatureKind.CATEGORY]
+    numeric = [n for n, k in kinds.items() if k is not FeatureKind.CATEGORY]
+    return categorical, numeric
+
+
+def feature_schema_hash(categorical: list[str], numeric: list[str]) -> str:
+    """A short hash of the model's inputs, to refuse a model whose features no longer exist."""
+    text = json.dumps({"categorical": categorical, "numeric": numeric})
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Flat events in, the model's input columns out (features plus :data:`RAW_INPUTS`).
+
+    Stateless: ``fit`` only records the output columns. A frame that already carries the
+    feature columns (the scorer computed them for the rules) is passed through unchanged.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> EventFeatures:
+        extractor = FeatureExtractor(load_reference())
+        categorical, numeric = model_inputs(extractor.specs)
+        self.feature_names_out_ = np.array([*categorical, *numeric], dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        wanted = list(self.feature_names_out_)
+        missing = [c for c in wanted if c not in X.columns]
+        if missing:
+            features = FeatureExtractor(load_reference()).extract_many(X)
+            X = pd.concat([X.drop(columns=features.columns, errors="ignore"), features], axis=1)
+        return X.loc[:, wanted]
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray[Any, Any]:
+        return np.asarray(self.feature_names_out_, dtype=object)
+
+
+def _as_float(frame: pd.DataFrame) -> np.ndarray[Any, Any]:
+    return frame.astype(float).to_numpy()
+
+
+def build_classifier(config: TrainConfig, categorical: list[str], numeric: list[str]) -> Pipeline:
+    """Ordinal-encode categories (unknown -> missing) and fit balanced boosted trees."""
+    encoder = ColumnTransformer(
+        [
+            (
+                "categorical",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=np.nan,
+                    encoded_missing_value=np.nan,
+                    dtype=np.float64,
+                ),
+                categorical,
+            ),
+            ("numeric", "passthrough", numeric),
+        ],
+        sparse_threshold=0.0,
+        verbose_feature_names_out=False,
+    )
+    is_categorical = np.array([True] * len(categorical) + [False] * len(numeric))
+    gbm = HistGradientBoostingClassifier(
+        max_iter=config.max_iter,
+        learning_rate=config.learning_rate,
+        max_leaf_nodes=config.max_leaf_nodes,
+        min_samples_leaf=config.min_samples_leaf,
+        l2_regularization=config.l2_regularization,
+        categorical_features=is_categorical,
+        class_weight="balanced",
+        early_stopping=False,
+        random_state=config.seed,
+    )
+    return Pipeline([("encode", encoder), ("gbm", gbm)])

@@ -1,0 +1,90 @@
+"""Single-event inference without pandas: the fitted trees compiled by treelite (GTIL),
+the encoder's category maps as dicts, and the isotonic calibrator as ``numpy.interp``.
+
+sklearn's ``predict_proba`` on a one-row DataFrame costs about a millisecond, mostly input
+validation and pandas; the same trees evaluated by treelite on a float64 row cost tens of
+microseconds. :meth:`FastModel.score_many` and the pipeline agree to 1e-6 (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import treelite
+import treelite.sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.pipeline import Pipeline
+from treelite import gtil
+
+from fraudguard.exceptions import ModelError
+from fraudguard.models.explain import Contribution, TreeExplainer
+
+__all__ = ["FastModel"]
+
+
+class FastModel:
+    """A fitted pipeline's model part, compiled for one row at a time."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        calibrated = pipeline.named_steps["model"]
+        if not isinstance(calibrated, CalibratedClassifierCV):
+            raise ModelError("the pipeline's `model` step is not a calibrated classifier")
+        [pair] = calibrated.calibrated_classifiers_
+        inner: Pipeline = pair.estimator.estimator  # FrozenEstimator -> Pipeline(encode, gbm)
+        encoder = inner.named_steps["encode"]
+        categorical_encoder = encoder.named_transformers_["categorical"]
+        self.categorical: list[str] = list(encoder.transformers_[0][2])
+        self.numeric: list[str] = list(encoder.transformers_[1][2])
+        self.columns = [*self.categorical, *self.numeric]
+        # A missing category (None / NaN) is encoded as NaN, never as a code.
+        self._codes: list[dict[Any, float]] = [
+            {value: float(code) for code, value in enumerate(categories) if isinstance(value, str)}
+            for categories in categorical_encoder.categories_
+        ]
+        gbm = inner.named_steps["gbm"]
+        self._trees = treelite.sklearn.import_model(gbm)
+        self.explainer = TreeExplainer(gbm, self.columns)
+        calibrator = pair.calibrators[0]
+        self._x = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
+        self._y = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
+        self._n_cat = len(self.categorical)
+
+    def encode_one(self, features: Mapping[str, Any]) -> npt.NDArray[np.float64]:
+        row = np.empty((1, len(self.columns)), dtype=np.float64)
+        for i, name in enumerate(self.categorical):
+            row[0, i] = self._codes[i].get(features.get(name), np.nan)
+        for j, name in enumerate(self.numeric, start=self._n_cat):
+            value = features.get(name)
+            row[0, j] = np.nan if value is None else float(value)
+        return row
+
+    def encode_many(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        out = np.empty((len(frame), len(self.columns)), dtype=np.float64)
+        for i, name in enumerate(self.categorical):
+            out[:, i] = frame[name].map(self._codes[i]).astype(float).to_numpy()
+        for j, name in enumerate(self.numeric, start=self._n_cat):
+            out[:, j] = pd.to_numeric(frame[name], errors="coerce").astype(float).to_numpy()
+        return out
+
+    def _calibrate(self, margin: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        # IsotonicRegression(out_of_bounds="clip").predict is interp over its thresholds.
+        return np.interp(margin, self._x, self._y)
+
+    def margin_many(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.asarray(gtil.predict(self._trees, rows, pred_margin=True)).reshape(-1)
+
+    def score_one(self, features: Mapping[str, Any]) -> float:
+        """Calibrated fraud probability of one event's features."""
+        return float(self._calibrate(self.margin_many(self.encode_one(features)))[0])
+
+    def score_many(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Calibrated fraud probabilities of a feature frame (vectorised)."""
+        return self._calibrate(self.margin_many(self.encode_many(frame)))
+
+    def explain_one(self, features: Mapping[str, Any], k: int = 3) -> list[Contribution]:
+        """The inputs that pushed this event's score up most, strongest first."""
+        return self.explainer.top(self.encode_one(features), dict(features), k)

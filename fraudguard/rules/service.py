@@ -1,0 +1,247 @@
+"""Load rule packs from YAML, keep the live rule set, reload it without a restart.
+
+A pack is one YAML file or a folder of ``*.yaml`` files (read in name order). Every problem
+in a pack is reported at once, each located as ``file:line: RULE-ID: field``::
+
+    fraudguard.exceptions.RuleError: 2 rule problem(s) in packs/
+      - packs/network.yaml:14: NET-003: action: Input should be 'block', 'review', ...
+      - packs/network.yaml:31: NET-004: condition: unknown symbol `amout` (did you mean `amount`?)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fraudguard.exceptions import FieldProblem, RuleError
+from fraudguard.features.base import FeatureKind
+from fraudguard.reference._files import Loc, _line_for, _node_lines, read_yaml_model
+from fraudguard.reference.schemas import ListsFile
+from fraudguard.rules.engine import (
+    ConditionError,
+    RuleEvaluation,
+    RuleSet,
+    Symbols,
+    compile_rule,
+)
+from fraudguard.rules.schemas import Rule, RuleFile
+
+__all__ = [
+    "DEFAULT_PACK_DIR",
+    "PackFile",
+    "RuleRegistry",
+    "check_rule",
+    "load_rules",
+    "read_pack",
+]
+
+_log = logging.getLogger(__name__)
+
+#: The rule pack shipped with FraudGuard (``FRAUDGUARD_RULES_PATH`` overrides it).
+DEFAULT_PACK_DIR = Path(str(resources.files("fraudguard.rules") / "packs"))
+
+# read_yaml_model names list items by index (``rules.3.action``); analysts think in ids.
+_RULE_FIELD = re.compile(r"^(?P<head>.*:\d+: )rules\.(?P<index>\d+)(?:\.(?P<field>.+))?$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class PackFile:
+    """One parsed rule file and the line of every YAML node, for error messages."""
+
+    path: Path
+    content: RuleFile
+    lines: dict[Loc, int]
+
+    def where(self, index: int, field: str) -> str:
+        """``file:line: RULE-ID: field`` for the field of the ``index``-th rule."""
+        rule = self.content.rules[index]
+        line = _line_for(("rules", index, field), self.lines)
+        return f"{self.path}:{line}: {rule.id}: {field}"
+
+
+def _pack_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(path.glob("*.yaml"))
+        if not files:
+            raise RuleError(f"no *.yaml rule files in {path}")
+        return files
+    if not path.is_file():
+        raise RuleError(f"no rule file or folder at {path}")
+    return [path]
+
+
+def _name_rules(problem: FieldProblem, path: Path) -> FieldProblem:
+    match = _RULE_FIELD.match(problem.location)
+    if match is None:
+        return problem
+    index = int(match["index"])
+    try:
+        rule_id = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"][index]["id"]
+    except (OSError, yaml.YAMLError, LookupError, TypeError):
+        rule_id = None
+    name = rule_id if isinstance(rule_id, str) else f"rule #{index + 1}"
+    return FieldProblem(f"{match['head']}{name}: {match['field'] or '(rule)'}", problem.message)
+
+
+def _read_file(path: Path) -> PackFile:
+    try:
+        content = read_yaml_model(path, RuleFile, RuleError)
+    except RuleError as error:
+        problems = [_name_rules(p, path) for p in error.problems]
+        if error.message.endswith("is not valid YAML"):  # its problem names the line only
+            problems = [FieldProblem(p.location, f"not valid YAML: {p.message}") for p in problems]
+        raise RuleError(error.message, problems) from None
+    lines: dict[Loc, int] = {}
+    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    if node is not None:  # never None once the file validated, but compose may say so
+        _node_lines(node, (), lines)
+    return PackFile(path, content, lines)
+
+
+def read_pack(path: Path | str | None = None) -> list[PackFile]:
+    """Parse every file of a pack (default: the shipped one), without compiling conditions.
+
+    Raises one :class:`RuleError` naming every problem of every file.
+    """
+    root = Path(path) if path is not None else DEFAULT_PACK_DIR
+    files: list[PackFile] = []
+    problems: list[FieldProblem] = []
+    for file in _pack_files(root):
+        try:
+            files.append(_read_file(file))
+        except RuleError as error:
+            problems.extend(error.problems or [FieldProblem(str(file), error.message)])
+    if problems:
+        raise RuleError(f"{len(problems)} rule problem(s) in {root}", problems)
+    return files
+
+
+def load_rules(
+    path: Path | str | None = None,
+    *,
+    features: Mapping[str, FeatureKind] | None = None,
+    lists: ListsFile | None = None,
+) -> RuleSet:
+    """Read, check and compile a rule pack (default: the shipped one).
+
+    ``features`` are the feature names conditions may use, with their kinds; ``lists`` are
+    the reference block/allow lists behind the list symbols (empty lists when ``None``).
+    Raises :class:`RuleError` naming file, line, rule id and field of every problem.
+    """
+    root = Path(path) if path is not None else DEFAULT_PACK_DIR
+    files = read_pack(root)
+    rules: list[Rule] = []
+    places: list[tuple[PackFile, int]] = []
+    for file in files:
+        for index, rule in enumerate(file.content.rules):
+            rules.append(rule)
+            places.append((file, index))
+
+    def locate(position: int, field: str) -> str:
+        file, index = places[position]
+        return file.where(index, field)
+
+    return RuleSet.from_rules(
+        rules, features=features, lists=lists, locate=locate, source=str(root)
+    )
+
+
+class RuleRegistry:
+    """The live rule set of a process: evaluate with it, reload it without a restart.
+
+    :meth:`reload` compiles the files again and swaps the new set in with one assignment,
+    so a request in flight finishes on the set it started with. A pack that fails to load
+    is logged and raised, and the last good set stays live.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        features: Mapping[str, FeatureKind] | None = None,
+        lists: ListsFile | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else DEFAULT_PACK_DIR
+        self._features = dict(features or {})
+        self._lists = lists
+        self._lock = threading.Lock()  # one reload at a time; readers never wait
+        self._current = self._load()
+
+    def _load(self) -> RuleSet:
+        return load_rules(self.path, features=self._features, lists=self._lists)
+
+    @property
+    def current(self) -> RuleSet:
+        return self._current
+
+    @property
+    def version(self) -> str:
+        return self._current.version
+
+    def evaluate(self, context: Mapping[str, Any]) -> RuleEvaluation:
+        return self._current.evaluate(context)
+
+    def reload(self) -> RuleSet:
+        """Load the pack again and make it live; on :class:`RuleError` keep the old one."""
+        with self._lock:
+            try:
+                fresh = self._load()
+            except RuleError as error:
+                _log.error("rule reload refused, keeping %s: %s", self._current.version, error)
+                raise
+            previous, self._current = self._current.version, fresh
+        _log.info("rules reloaded from %s: %s -> %s", self.path, previous, fresh.version)
+        return fresh
+
+
+def check_rule(
+    rule: Rule,
+    *,
+    features: Mapping[str, FeatureKind] | None = None,
+    lists: ListsFile | None = None,
+) -> None:
+    """Check that a rule is fit to ship; raise ``AssertionError`` listing what is not.
+
+    Loading already enforces a family, both messages and a rationale; this checks they are
+    fit for their readers: Chinese and English reasons a payer's app can show, a rationale
+    an analyst can act on, and a condition that compiles against ``features`` and actually
+    reads the event (a constant condition fires on everything or nothing).
+
+    >>> rule = Rule(id="NET-001", title="Open Wi-Fi", family="unsafe_network",
+    ...     severity="low", condition='network_wifi_security == "open"', action="tag",
+    ...     reason_code="UNSAFE_NETWORK.OPEN_WIFI", message="Paid on open Wi-Fi",
+    ...     message_zh="Paid on open Wi-Fi", rationale="todo")
+    >>> check_rule(rule)
+    Traceback (most recent call last):
+    ...
+    AssertionError: rule NET-001 is not fit to ship:
+      - message_zh has no Chinese text
+      - rationale is too short to explain the rule (write a sentence)
+    """
+    problems = []
+    if not _CJK.search(rule.message_zh):
+        problems.append("message_zh has no Chinese text")
+    if not re.search(r"[A-Za-z]", rule.message):
+        problems.append("message has no English text")
+    if len(rule.rationale) < 20:
+        problems.append("rationale is too short to explain the rule (write a sentence)")
+    try:
+        compiled = compile_rule(rule, Symbols(features, lists))
+    except ConditionError as error:
+        problems.append(f"condition: {error}")
+    else:
+        if not compiled.condition.symbols:
+            problems.append("condition reads no event column, feature or list")
+    if problems:
+        raise AssertionError(
+            f"rule {rule.id} is not fit to ship:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
