@@ -1,13 +1,16 @@
 """Feature functions over payment metadata, one definition for one event and a DataFrame.
 
 >>> from fraudguard.reference import load_reference
->>> extractor = FeatureExtractor(load_reference())
+>>> extractor = FeatureExtractor(load_reference(), velocity=VelocityFeatures("doc-key"))
+>>> store = extractor.velocity.new_store()
 >>> row = {"transaction_id": "t1", "event_time": "2026-11-05T21:00:00+08:00",
 ...        "msisdn": "13812345678", "amount": 100.0, "paid_amount": 50.0,
 ...        "channel": "other_web", "network_type": "wifi", "network_wifi_security": "open"}
->>> features = extractor.extract_one(row)
+>>> features = extractor.extract_one(row, store)
 >>> features["promo_discount_ratio"], features["net_wifi_open"], features["number_operator"]
 (0.5, True, 'china_mobile')
+>>> features["vel_msisdn_count_1h"], features["device_is_new"]
+(0, False)
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from fraudguard.features.context import ListFeatures, TimeAmountFeatures
 from fraudguard.features.network import ConnectionFeatures, IpFeatures, NumberFeatures
 from fraudguard.features.platform import PlatformFeatures, PromotionUrlFeatures
 from fraudguard.features.promotion import PromotionFeatures, PromotionStatus
+from fraudguard.features.store import InMemoryStateStore, StateStore, make_store
+from fraudguard.features.velocity import VelocityFeatures
 from fraudguard.reference import ReferenceData, load_reference
 
 __all__ = [
@@ -30,9 +35,14 @@ __all__ = [
     "FeatureGroup",
     "FeatureKind",
     "FeatureSpec",
+    "InMemoryStateStore",
     "PromotionStatus",
+    "StateStore",
+    "VelocityFeatures",
+    "default_extractor",
     "extract_many",
     "feature_specs",
+    "make_store",
 ]
 
 #: Every stateless feature group, in output order.
@@ -49,38 +59,65 @@ STATELESS_GROUPS: tuple[type[FeatureGroup], ...] = (
 
 
 class FeatureExtractor:
-    """All features of an order: the stateless groups, in a fixed order."""
+    """All features of an order: the stateless groups in a fixed order, then velocity.
+
+    Velocity features need history: online they read and update a :class:`StateStore`,
+    in batch they are computed over the frame's own events in time order.
+    """
 
     def __init__(
         self,
         reference: ReferenceData,
         groups: Sequence[type[FeatureGroup]] = STATELESS_GROUPS,
+        velocity: VelocityFeatures | None = None,
     ) -> None:
         self.reference = reference
         self.groups = [group(reference) for group in groups]
+        self.velocity = velocity
 
     @property
     def specs(self) -> dict[str, FeatureSpec]:
-        return {spec.name: spec for group in self.groups for spec in group.specs}
+        specs = {spec.name: spec for group in self.groups for spec in group.specs}
+        if self.velocity is not None:
+            specs.update((spec.name, spec) for spec in self.velocity.specs)
+        return specs
 
-    def extract_one(self, row: Row) -> dict[str, Any]:
-        """Features of one flat event row (see :func:`fraudguard.schema.to_flat`)."""
+    def extract_one(self, row: Row, store: StateStore | None = None) -> dict[str, Any]:
+        """Features of one flat event row (see :func:`fraudguard.schema.to_flat`).
+
+        With velocity configured, ``store`` is required and the event is recorded in it.
+        """
         features: dict[str, Any] = {}
         for group in self.groups:
             features.update(group.transform_one(row))
+        if self.velocity is not None:
+            if store is None:
+                raise ValueError("velocity features need a state store: pass store=...")
+            features.update(self.velocity.transform_one(row, store))
         return features
 
     def extract_many(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Features of every row of a flat event frame, index preserved."""
         parts = [group.transform_many(frame) for group in self.groups]
+        if self.velocity is not None:
+            parts.append(self.velocity.transform_many(frame))
         return pd.concat(parts, axis=1)
+
+
+def default_extractor(reference: ReferenceData | None = None) -> FeatureExtractor:
+    """Every feature, velocity included, keyed with the configured HMAC key."""
+    from fraudguard.config import get_settings
+
+    return FeatureExtractor(
+        reference or load_reference(), velocity=VelocityFeatures(get_settings().hmac_key)
+    )
 
 
 def feature_specs(reference: ReferenceData | None = None) -> dict[str, FeatureSpec]:
     """Every feature's name, kind, family and description."""
-    return FeatureExtractor(reference or load_reference()).specs
+    return default_extractor(reference).specs
 
 
 def extract_many(frame: pd.DataFrame, reference: ReferenceData | None = None) -> pd.DataFrame:
-    """Feature columns for a flat event frame, with the shipped or given reference data."""
-    return FeatureExtractor(reference or load_reference()).extract_many(frame)
+    """Every feature column for a flat event frame, velocity computed in time order."""
+    return default_extractor(reference).extract_many(frame)

@@ -21,18 +21,26 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from typing_extensions import TypeIs
-
 import numpy as np
 import pandas as pd
+from typing_extensions import TypeIs
 
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import ReasonFamily
 
-__all__ = ["FeatureGroup", "FeatureKind", "FeatureSpec", "Row", "is_missing", "map_distinct"]
+__all__ = [
+    "FeatureGroup",
+    "FeatureKind",
+    "FeatureSpec",
+    "Row",
+    "epoch_ns",
+    "is_missing",
+    "map_distinct",
+]
 
 Row = Mapping[str, Any]
 
@@ -74,6 +82,32 @@ def is_missing(value: Any) -> TypeIs[None]:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_ns(value: Any) -> int | None:
+    """Nanoseconds since 1970 of a tz-aware time (datetime, Timestamp or ISO text);
+    ``None`` for a missing, unparsable or naive time. Cheap for datetimes (the online path).
+
+    >>> from datetime import timezone
+    >>> epoch_ns(datetime(1970, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))))
+    0
+    """
+    if isinstance(value, pd.Timestamp):
+        return None if value.tzinfo is None or value is pd.NaT else int(value.value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return None
+        return (value - _EPOCH) // _MICROSECOND * 1000
+    if isinstance(value, str):
+        try:
+            return epoch_ns(pd.Timestamp(value))
+        except ValueError:
+            return None
+    return None
 
 
 class FeatureGroup(ABC):

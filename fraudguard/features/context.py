@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fraudguard.features.base import FeatureGroup, FeatureKind, FeatureSpec, Row, is_missing
+from fraudguard.features.base import (
+    FeatureGroup,
+    FeatureKind,
+    FeatureSpec,
+    Row,
+    epoch_ns,
+    is_missing,
+)
 from fraudguard.schema import ReasonFamily
 
 __all__ = ["STANDARD_DENOMINATIONS", "TIMEZONE", "ListFeatures", "TimeAmountFeatures"]
@@ -24,7 +31,8 @@ __all__ = ["STANDARD_DENOMINATIONS", "TIMEZONE", "ListFeatures", "TimeAmountFeat
 STANDARD_DENOMINATIONS = frozenset({10.0, 20.0, 30.0, 50.0, 100.0, 200.0, 300.0, 500.0})
 #: Mainland China keeps one time zone; hours are the payer's local hours.
 TIMEZONE = "Asia/Shanghai"
-_NIGHT_HOURS = range(6)
+_UTC_OFFSET_S = 8 * 3600
+_NIGHT_END_HOUR = 6  # midnight to 6 a.m. is "night"
 
 _B, _F = FeatureKind.BOOL, FeatureKind.FLOAT
 _PAY = ReasonFamily.PAYMENT_RISK
@@ -54,36 +62,48 @@ class TimeAmountFeatures(FeatureGroup):
     inputs = ("amount", "event_time")
 
     def transform_one(self, row: Row) -> dict[str, Any]:
-        amount, when = row.get("amount"), row.get("event_time")
-        out: dict[str, Any] = {
-            "amount_standard": not is_missing(amount) and float(amount) in STANDARD_DENOMINATIONS
+        amount = row.get("amount")
+        nanos = epoch_ns(row.get("event_time"))
+        standard = not is_missing(amount) and float(amount) in STANDARD_DENOMINATIONS
+        if nanos is None:
+            return {
+                "amount_standard": standard,
+                "local_hour": np.nan,
+                "local_weekday": np.nan,
+                "night_time": False,
+            }
+        hour, weekday = _local_hour_weekday(nanos)
+        return {
+            "amount_standard": standard,
+            "local_hour": float(hour),
+            "local_weekday": float(weekday),
+            "night_time": hour < _NIGHT_END_HOUR,
         }
-        stamp = None if is_missing(when) else pd.Timestamp(when)
-        if stamp is None or stamp.tzinfo is None:
-            out.update(local_hour=np.nan, local_weekday=np.nan, night_time=False)
-            return out
-        local = stamp.tz_convert(TIMEZONE)
-        out.update(
-            local_hour=float(local.hour),
-            local_weekday=float(local.weekday()),
-            night_time=local.hour in _NIGHT_HOURS,
-        )
-        return out
 
     def transform_many(self, frame: pd.DataFrame) -> pd.DataFrame:
-        local = pd.to_datetime(frame["event_time"], utc=True, errors="coerce").dt.tz_convert(
-            TIMEZONE
-        )
-        hour = local.dt.hour.astype(float)
+        times = pd.to_datetime(frame["event_time"], utc=True, errors="coerce")
+        nanos = times.to_numpy("datetime64[ns]").astype(np.int64)
+        hour, weekday = _local_hour_weekday(nanos)
+        known = times.notna().to_numpy()
         return pd.DataFrame(
             {
                 "amount_standard": frame["amount"].isin(STANDARD_DENOMINATIONS).to_numpy(),
-                "local_hour": hour.to_numpy(),
-                "local_weekday": local.dt.day_of_week.astype(float).to_numpy(),
-                "night_time": hour.isin(list(_NIGHT_HOURS)).to_numpy(),
+                "local_hour": np.where(known, hour, np.nan),
+                "local_weekday": np.where(known, weekday, np.nan),
+                "night_time": known & (hour < _NIGHT_END_HOUR),
             },
             index=frame.index,
         )
+
+
+def _local_hour_weekday(nanos: Any) -> tuple[Any, Any]:
+    """Hour and weekday (Monday = 0) in China Standard Time, for ints or int arrays.
+
+    China has kept UTC+8 without daylight saving since 1991, so plain arithmetic is exact
+    and the online and batch paths share it.
+    """
+    seconds = nanos // 1_000_000_000 + _UTC_OFFSET_S
+    return (seconds // 3600) % 24, (seconds // 86_400 + 3) % 7  # 1970-01-01 was a Thursday
 
 
 class ListFeatures(FeatureGroup):

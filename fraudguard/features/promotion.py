@@ -34,6 +34,7 @@ from fraudguard.features.base import (
     FeatureKind,
     FeatureSpec,
     Row,
+    epoch_ns,
     is_missing,
     map_distinct,
 )
@@ -156,12 +157,8 @@ class PromotionFeatures(FeatureGroup):
 
     def _epoch(self, when: Any) -> int:
         """Index of the catalogue period holding ``when``: same index, same active set."""
-        if is_missing(when):
-            return -1
-        stamp = pd.Timestamp(when)
-        if stamp.tzinfo is None:
-            return -1  # the contract requires offsets; a naive time matches nothing
-        return bisect_right(self._boundaries, stamp.value)
+        nanos = epoch_ns(when)  # a naive time matches nothing: the contract wants offsets
+        return -1 if nanos is None else bisect_right(self._boundaries, nanos)
 
     def _period_start(self, epoch: int) -> datetime | None:
         if epoch <= 0:

@@ -21,9 +21,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from fraudguard.features import FeatureExtractor, FeatureKind, FeatureSpec
+from fraudguard.features import FeatureKind, FeatureSpec, default_extractor
 from fraudguard.models.schemas import TrainConfig
-from fraudguard.reference import load_reference
 
 __all__ = [
     "EXCLUDED_FEATURES",
@@ -76,8 +75,7 @@ class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> EventFeatures:
-        extractor = FeatureExtractor(load_reference())
-        categorical, numeric = model_inputs(extractor.specs)
+        categorical, numeric = model_inputs(default_extractor().specs)
         self.feature_names_out_ = np.array([*categorical, *numeric], dtype=object)
         self.n_features_in_ = X.shape[1]
         return self
@@ -86,7 +84,7 @@ class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         wanted = list(self.feature_names_out_)
         missing = [c for c in wanted if c not in X.columns]
         if missing:
-            features = FeatureExtractor(load_reference()).extract_many(X)
+            features = default_extractor().extract_many(X)
             X = pd.concat([X.drop(columns=features.columns, errors="ignore"), features], axis=1)
         return X.loc[:, wanted]
 

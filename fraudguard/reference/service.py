@@ -264,7 +264,8 @@ def _check_consistency(data: ReferenceData, paths: ReferencePaths) -> None:
             problems.append(
                 FieldProblem(
                     f"{paths.number_segments}: segment {segment.segment_start}",
-                    f"unknown province {segment.province!r}; use a code from {paths.provinces.name}",
+                    f"unknown province {segment.province!r}; "
+                    f"use a code from {paths.provinces.name}",
                 )
             )
     for promo in data.promotions.promotions:
