@@ -89,10 +89,16 @@ def reference_check() -> None:
 @app.command("backtest")
 @reports_errors
 def backtest_command(
-    rules: Annotated[Path, typer.Option(help="Rule pack: a YAML file or a folder of *.yaml.")],
     data: Annotated[
         Path, typer.Option(help="Labelled history: flat events plus labels (.csv or .parquet).")
     ],
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rule pack (YAML file or folder); default FRAUDGUARD_RULES_PATH or "
+            "the shipped pack."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Also write the per-rule report here (.csv or .json).")
     ] = None,
@@ -107,8 +113,12 @@ def backtest_command(
 
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise InputError(f"--out must end in .csv or .json, not {out.name}")
-    reference = load_reference(ReferencePaths.from_settings(get_settings()))
-    report = backtest_files(rules, data, reference, label_column=label, amount_column=amount)
+    from fraudguard.rules import DEFAULT_PACK_DIR
+
+    settings = get_settings()
+    reference = load_reference(ReferencePaths.from_settings(settings))
+    pack = rules or settings.rules_path or DEFAULT_PACK_DIR
+    report = backtest_files(pack, data, reference, label_column=label, amount_column=amount)
     typer.echo(report.to_text())
     if out is not None:
         if out.suffix.lower() == ".json":

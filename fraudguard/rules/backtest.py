@@ -168,6 +168,8 @@ def _decision_mix(
             "flagged": int(flagged.sum()),
             "precision": float(_ratio(caught.sum(), flagged.sum())),
             "recall": float(_ratio(caught.sum(), positives)),
+            # The cost side: genuine orders sent to review or block.
+            "legit_flagged_rate": float(_ratio((flagged & ~labels).sum(), rows - positives)),
             "amount_flagged": float(amounts[flagged].sum()),
             "fraud_amount_caught": float(amounts[caught].sum()),
             "fraud_amount_recall": float(_ratio(amounts[caught].sum(), amounts[labels].sum())),
