@@ -76,6 +76,8 @@ class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> EventFeatures:
         categorical, numeric = model_inputs(default_extractor().specs)
+        self.categorical_features_ = categorical
+        self.numeric_features_ = numeric
         self.feature_names_out_ = np.array([*categorical, *numeric], dtype=object)
         self.n_features_in_ = X.shape[1]
         return self

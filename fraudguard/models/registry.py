@@ -40,28 +40,10 @@ __all__ = ["TRUSTED_TYPES", "LoadedModel", "ModelRegistry"]
 TRUSTED_TYPES: frozenset[str] = frozenset(
     {
         "fraudguard.models.pipeline.EventFeatures",
-        "sklearn._loss.link.Interval",
-        "sklearn._loss.link.LogitLink",
-        "sklearn._loss.loss.HalfBinomialLoss",
-        "sklearn._loss._loss.CyHalfBinomialLoss",
-        "sklearn.calibration.CalibratedClassifierCV",
+        "functools.partial",
         "sklearn.calibration._CalibratedClassifier",
-        "sklearn.compose._column_transformer.ColumnTransformer",
-        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-        "sklearn.frozen._frozen.FrozenEstimator",
-        "sklearn.isotonic.IsotonicRegression",
-        "sklearn.pipeline.Pipeline",
-        "sklearn.preprocessing._encoders.OrdinalEncoder",
-        "sklearn.utils._bunch.Bunch",
-        "numpy.dtypes.Float64DType",
-        "numpy.dtypes.Int64DType",
-        "numpy.dtypes.ObjectDType",
-        "numpy.dtypes.BoolDType",
-        "numpy.dtypes.UInt8DType",
-        "numpy.dtypes.UInt32DType",
-        "numpy.dtypes.VoidDType",
+        "sklearn.utils.validation.check_array",
     }
 )
 _ARTIFACT_NAMES = {ArtifactFormat.SKOPS: "model.skops", ArtifactFormat.JOBLIB: "model.joblib"}

@@ -87,4 +87,4 @@ class FastModel:
 
     def explain_one(self, features: Mapping[str, Any], k: int = 3) -> list[Contribution]:
         """The inputs that pushed this event's score up most, strongest first."""
-        return self.explainer.top(self.encode_one(features), dict(features), k)
+        return self.explainer.top(self.encode_one(features)[0], dict(features), k)

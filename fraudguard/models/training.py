@@ -1,9 +1,10 @@
 """Train on the past, calibrate on the next period, test on the future.
 
-Rows are ordered by ``event_time`` and cut into train / calibration / test periods. While
-training, labels are the ones known at the end of the calibration period (a chargeback that
-arrives later looks genuine, exactly as it would in production); the test period is scored
-against every label, because that is the truth the model will be judged on.
+Rows are ordered by ``event_time`` and cut into train / calibration / test periods. The
+model is trained as if on the day of the last event: train and calibration rows carry only
+the labels known by then (a chargeback that arrives later looks genuine, exactly as it would
+in production). The test period is scored against every label, because that is the truth
+the model will be judged on, and none of its labels reach training.
 """
 
 from __future__ import annotations
@@ -116,9 +117,8 @@ def train(
 
     features = EventFeatures().fit(data)
     X = features.transform(data)
-    categorical = [c for c in features.feature_names_out_ if X[c].dtype == object]
-    numeric = [c for c in features.feature_names_out_ if c not in categorical]
-    as_of = times.iloc[cal_end - 1]
+    categorical, numeric = features.categorical_features_, features.numeric_features_
+    as_of = times.iloc[-1]
     y_train = _known_labels(data.iloc[:train_end], as_of)
     y_cal = _known_labels(data.iloc[train_end:cal_end], as_of)
     if y_train.sum() < 10 or y_cal.sum() < 5:
@@ -149,7 +149,7 @@ def train(
         end=times.iloc[-1].to_pydatetime(),
         fraud_rate=float(data["is_fraud"].mean()),
         train_end=times.iloc[train_end - 1].to_pydatetime(),
-        calibration_end=as_of.to_pydatetime(),
+        calibration_end=times.iloc[cal_end - 1].to_pydatetime(),
     )
     return TrainingResult(
         pipeline=pipeline,

@@ -28,16 +28,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from rule_engine import DataType
 
 from fraudguard.exceptions import ConfigError, DataFileError
 from fraudguard.features.base import FeatureKind
+from fraudguard.files import read_events
 from fraudguard.reference import ReferenceData
-from fraudguard.rules.engine import EVENT_SYMBOLS, RuleSet
+from fraudguard.rules.engine import RuleSet
 from fraudguard.rules.enums import RuleAction
 from fraudguard.rules.service import load_rules
 
-__all__ = ["BacktestReport", "backtest", "backtest_files", "read_history"]
+__all__ = ["BacktestReport", "backtest", "backtest_files"]
 
 _DECISIONS = ("allow", "tag", "review", "block")
 _TEXT_COLUMNS = {
@@ -257,24 +257,6 @@ def backtest(
     )
 
 
-def read_history(path: Path) -> pd.DataFrame:
-    """Read labelled flat events from ``.csv`` or ``.parquet`` (text columns stay text)."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        if suffix == ".csv":
-            text = {
-                name: str
-                for name, data_type in EVENT_SYMBOLS.items()
-                if DataType.NULLABLE.unwrap(data_type) == DataType.STRING
-            }
-            return pd.read_csv(path, dtype=text)  # card BINs keep their leading zeros
-    except (OSError, ValueError) as error:
-        raise DataFileError(f"cannot read {path}: {error}") from None
-    raise DataFileError(f"{path}: history must be a .csv or .parquet file")
-
-
 def _features(frame: pd.DataFrame, reference: ReferenceData) -> tuple[pd.DataFrame, Any]:
     try:
         from fraudguard.features import extract_many, feature_specs
@@ -295,7 +277,7 @@ def backtest_files(
     amount_column: str = "amount",
 ) -> BacktestReport:
     """Backtest a rule pack on a history file: read it, compute features, evaluate, measure."""
-    frame = read_history(data_path)
+    frame = read_events(data_path)
     features, specs = _features(frame, reference)
     kinds: Mapping[str, FeatureKind] = {name: spec.kind for name, spec in specs.items()}
     rules = load_rules(rules_path, features=kinds, lists=reference.lists)

@@ -9,14 +9,13 @@ The data dictionary (columns, typologies and their rates, parameters) is
 ``data/samples/README.md``.
 """
 
+from fraudguard.files import event_file_format, write_events
 from fraudguard.simulate.enums import FRAUD_TYPOLOGIES, HARD_NEGATIVE_TYPOLOGIES, Typology
 from fraudguard.simulate.schemas import SimulationConfig
 from fraudguard.simulate.service import (
     LABEL_COLUMNS,
     OUTPUT_COLUMNS,
-    event_file_format,
     simulate,
-    write_events,
 )
 
 __all__ = [

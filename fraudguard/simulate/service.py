@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from math import ceil
-from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fraudguard.exceptions import InputError
 from fraudguard.reference import ReferencePaths
 from fraudguard.schema import FLAT_COLUMNS
 from fraudguard.simulate import _fraud, _legit
@@ -24,7 +21,7 @@ from fraudguard.simulate._world import DAY_MS, SHANGHAI, world_for
 from fraudguard.simulate.enums import FRAUD_TYPOLOGIES, Typology
 from fraudguard.simulate.schemas import SimulationConfig
 
-__all__ = ["LABEL_COLUMNS", "OUTPUT_COLUMNS", "event_file_format", "simulate", "write_events"]
+__all__ = ["LABEL_COLUMNS", "OUTPUT_COLUMNS", "simulate"]
 
 #: Label-side columns: known only after the event, never features of the same row.
 LABEL_COLUMNS = ("is_fraud", "typology", "label_time", "payment_declined")
@@ -61,24 +58,6 @@ GENERATORS: dict[Typology, Generator] = {
 }
 #: Hard negatives carved out of ordinary traffic rather than generated on their own.
 CARVED = (Typology.LEGIT_PUBLIC_WIFI, Typology.LEGIT_VPN)
-
-
-def event_file_format(path: Path) -> Literal["csv", "parquet"]:
-    """The file format ``path`` asks for, by suffix; anything else is refused.
-
-    >>> event_file_format(Path("out/recharges.parquet"))
-    'parquet'
-    >>> event_file_format(Path("events.json"))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    fraudguard.exceptions.InputError: cannot write events to events.json: use a path ending ...
-    """
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix == ".parquet":
-        return "parquet"
-    raise InputError(f"cannot write events to {path.name}: use a path ending in .csv or .parquet")
 
 
 def simulate(config: SimulationConfig, *, reference: ReferencePaths | None = None) -> pd.DataFrame:
@@ -180,19 +159,3 @@ def _frame(ctx: Context, block: Block) -> pd.DataFrame:
 
 def _local(values: npt.NDArray[np.datetime64]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(SHANGHAI)
-
-
-def write_events(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Write simulated events to ``path`` as CSV or Parquet (by suffix); returns the path.
-
-    Parquet keeps every type (time zones, strings, nullable booleans); in CSV, read
-    ``msisdn``, ``payment_card_bin`` and ``transaction_id`` back as strings.
-    """
-    target = Path(path)
-    kind = event_file_format(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "csv":
-        frame.to_csv(target, index=False)
-    else:
-        frame.to_parquet(target, index=False, compression="zstd")
-    return target

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pydantic
 
-from fraudguard.exceptions import DataFileError, DataValidationError, FieldProblem, InputError
+from fraudguard.exceptions import DataValidationError, FieldProblem, InputError
+from fraudguard.files import read_events
 from fraudguard.privacy import mask
 from fraudguard.schema import field_problems
 from fraudguard.validation.enums import SuiteName
@@ -39,17 +40,6 @@ PERSONAL_COLUMNS = frozenset(
     }
 )
 #: Identifier columns read as text, so ``0123`` keeps its zero and a number is not a float.
-_TEXT_COLUMNS = (
-    "transaction_id",
-    "msisdn",
-    "payment_card_bin",
-    "payment_instrument_id",
-    "payment_payer_id",
-    "device_id",
-    "platform_id",
-    "promotion_code",
-    "typology",
-)
 #: Checks over a whole column whose observed value is a share, shown as a percentage.
 _SHARE_CHECKS = frozenset(
     {
@@ -98,7 +88,7 @@ def validate_file(
 ) -> ValidationReport:
     """Read a CSV or Parquet file (identifiers such as ``msisdn`` as text) and validate it."""
     name = _suite_name(suite)
-    return validate(_read(Path(path)), name, **thresholds)
+    return validate(read_events(Path(path)), name, **thresholds)
 
 
 def ensure_valid(
@@ -125,29 +115,6 @@ def _suite_name(suite: SuiteName | str) -> SuiteName:
         raise InputError(
             "unknown validation suite", [FieldProblem("suite", f"must be one of {choices}")]
         ) from None
-
-
-def _read(path: Path) -> pd.DataFrame:
-    suffixes = [s.lower() for s in path.suffixes]
-    try:
-        if ".csv" in suffixes:
-            return pd.read_csv(path, dtype=dict.fromkeys(_TEXT_COLUMNS, "str"))
-        if suffixes[-1:] in ([".parquet"], [".pq"]):
-            frame = pd.read_parquet(path)
-            for column in _TEXT_COLUMNS:
-                if column in frame and pd.api.types.is_integer_dtype(frame[column].dtype):
-                    frame[column] = frame[column].astype("str")
-            return frame
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        # These messages name the file and a position, never a value.
-        raise DataFileError(f"cannot read {path}: {exc}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DataFileError(
-            f"cannot read {path}: not a valid CSV or Parquet file ({type(exc).__name__})"
-        ) from None
-    raise DataFileError(
-        f"cannot read {path}", [FieldProblem("data", "use a .csv or .parquet file")]
-    )
 
 
 def _failure(

@@ -139,4 +139,4 @@ def test_backtest_refuses_other_file_types(
     data.write_text("x")
     result = runner.invoke(app, ["backtest", "--rules", str(rules), "--data", str(data)])
     assert result.exit_code == 2
-    assert "must be a .csv or .parquet file" in result.output
+    assert "use a .csv or .parquet file" in result.output

@@ -1,0 +1,284 @@
+"""Issue 3 targets: features + the default rule pack, online per event and in batch (no model).
+
+Run by hand::
+
+    .venv/bin/python benchmarks/bench_detection.py [--events 1000000] [--online-events 20000]
+
+Online (target p50 total <= 100 us): events of ``data/samples/recharges.parquet`` validated
+with ``from_flat`` up front, streamed in time order through one in-memory state store; the
+first part of the sample warms it up, the last ``--online-events`` are timed. The total is
+the service path ``to_flat`` -> ``FeatureExtractor.extract_one`` -> ``RuleSet.evaluate``; a
+second pass over a second, identically warmed store splits it into ``to_flat``, stateless
+features, velocity features and rules. Same-run baseline: the textbook path (a one-row
+DataFrame, ``extract_many`` + ``evaluate_frame``) on a few hundred events.
+
+Batch (target >= 1,000,000 events/min): ``--events`` simulated events (seed 11, 60 days from
+2026-10-01), ``extract_many`` then ``evaluate_frame`` over the frame and its features.
+Same-run baseline: the online path over 5,000 of those events, scaled. Peak RSS at the end.
+Timings only: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from fraudguard.features import FeatureExtractor, StateStore, VelocityFeatures
+from fraudguard.reference import ReferenceData, load_reference
+from fraudguard.rules import RuleSet, load_rules
+from fraudguard.schema import RechargeEvent, from_flat, to_flat
+from fraudguard.simulate import SimulationConfig, simulate
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "recharges.parquet"
+HMAC_KEY = "bench-key"
+MIN_WARMUP = 1_000  # events streamed before timing, at the very least
+TEXTBOOK_EVENTS = 300  # textbook path: events timed (after TEXTBOOK_WARMUP untimed ones)
+TEXTBOOK_WARMUP = 20
+BASELINE_EVENTS = 5_000  # batch baseline: events through the online path, then scaled
+ONLINE_P50_TARGET_US = 100.0
+BATCH_TARGET_PER_MIN = 1_000_000.0
+WIDTH = 78
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Latencies of one stage over the timed events, in microseconds."""
+
+    p50: float
+    p99: float
+    mean: float
+
+    @classmethod
+    def of(cls, ns: Sequence[int] | np.ndarray[Any, Any]) -> Stats:
+        us = np.asarray(ns, dtype=float) / 1000.0
+        p50, p99 = np.percentile(us, [50, 99])
+        return cls(float(p50), float(p99), float(us.mean()))
+
+
+def build(reference: ReferenceData) -> tuple[FeatureExtractor, VelocityFeatures, RuleSet]:
+    velocity = VelocityFeatures(HMAC_KEY)
+    extractor = FeatureExtractor(reference, velocity=velocity)
+    rules = load_rules(
+        features={name: spec.kind for name, spec in extractor.specs.items()},
+        lists=reference.lists,
+    )
+    return extractor, velocity, rules
+
+
+def service_path(
+    extractor: FeatureExtractor, rules: RuleSet, store: StateStore
+) -> Callable[[RechargeEvent], object]:
+    """What the service does per request once the event is validated."""
+
+    def score(event: RechargeEvent) -> object:
+        row = to_flat(event)
+        features = extractor.extract_one(row, store)
+        return rules.evaluate({**row, **features})
+
+    return score
+
+
+def time_total(score: Callable[[RechargeEvent], object], events: Sequence[RechargeEvent]) -> Stats:
+    clock = time.perf_counter_ns
+    out = np.empty(len(events), dtype=np.int64)
+    gc.collect()
+    for i, event in enumerate(events):
+        begin = clock()
+        score(event)
+        out[i] = clock() - begin
+    return Stats.of(out)
+
+
+def time_stages(
+    reference: ReferenceData,
+    velocity: VelocityFeatures,
+    rules: RuleSet,
+    warmup: Sequence[RechargeEvent],
+    timed: Sequence[RechargeEvent],
+) -> dict[str, Stats]:
+    """The service path cut into stages, on its own identically warmed store."""
+    stateless = FeatureExtractor(reference)  # the same groups, without velocity
+    store = velocity.new_store()
+    for event in warmup:
+        row = to_flat(event)
+        features = stateless.extract_one(row)
+        features.update(velocity.transform_one(row, store))
+        rules.evaluate({**row, **features})
+    clock = time.perf_counter_ns
+    laps = np.empty((len(timed), 5), dtype=np.int64)
+    gc.collect()
+    for i, event in enumerate(timed):
+        t0 = clock()
+        row = to_flat(event)
+        t1 = clock()
+        features = stateless.extract_one(row)
+        t2 = clock()
+        features.update(velocity.transform_one(row, store))
+        t3 = clock()
+        rules.evaluate({**row, **features})
+        t4 = clock()
+        laps[i] = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0)
+    names = ("to_flat", "stateless", "velocity", "rules", "sum")
+    return {name: Stats.of(laps[:, k]) for k, name in enumerate(names)}
+
+
+def time_textbook(
+    extractor: FeatureExtractor, rules: RuleSet, events: Sequence[RechargeEvent]
+) -> Stats:
+    """One-row DataFrame per event through the batch API (velocity sees no history)."""
+
+    def score(event: RechargeEvent) -> object:
+        frame = pd.DataFrame([to_flat(event)])
+        features = extractor.extract_many(frame)
+        return rules.evaluate_frame(pd.concat([frame, features], axis=1))
+
+    for event in events[:TEXTBOOK_WARMUP]:
+        score(event)
+    return time_total(score, events[TEXTBOOK_WARMUP:])
+
+
+def validated(frame: pd.DataFrame) -> list[RechargeEvent]:
+    return [from_flat(cast(dict[str, Any], record)) for record in frame.to_dict("records")]
+
+
+def line(label: str, value: str, target: str = "") -> None:
+    print(f"{label:<44}{value:>14}{target:>20}")
+
+
+def stats_line(label: str, stats: Stats, target: str = "") -> None:
+    print(f"{label:<38}{stats.p50:>8.1f}{stats.p99:>8.1f}{stats.mean:>8.1f}{target:>16}")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def online(reference: ReferenceData, online_events: int) -> None:
+    extractor, velocity, rules = build(reference)
+    sample = pd.read_parquet(SAMPLE)
+    events = validated(sample)
+    del sample
+    timed_n = max(TEXTBOOK_WARMUP + 1, min(online_events, len(events) - MIN_WARMUP))
+    warmup, timed = events[:-timed_n], events[-timed_n:]
+
+    store = velocity.new_store()
+    score = service_path(extractor, rules, store)
+    for event in warmup:
+        score(event)
+    total = time_total(score, timed)
+    stages = time_stages(reference, velocity, rules, warmup, timed)
+    textbook = time_textbook(extractor, rules, timed[: TEXTBOOK_WARMUP + TEXTBOOK_EVENTS])
+    textbook_n = len(timed[TEXTBOOK_WARMUP : TEXTBOOK_WARMUP + TEXTBOOK_EVENTS])
+
+    n_stateless = len(extractor.specs) - len(velocity.specs)
+    print("=" * WIDTH)
+    print(
+        f"ONLINE, one event per call: {len(timed):,} events timed after {len(warmup):,} "
+        f"warm-up events\n({SAMPLE.name}, time order, one in-memory store; "
+        f"{n_stateless} stateless + {len(velocity.specs)} velocity features, "
+        f"{len(rules.live)} rules)"
+    )
+    print("-" * WIDTH)
+    print(f"{'stage (us per event)':<38}{'p50':>8}{'p99':>8}{'mean':>8}{'target':>16}")
+    print("-" * WIDTH)
+    stats_line("to_flat (validated event -> row)", stages["to_flat"])
+    stats_line("stateless features", stages["stateless"])
+    stats_line("velocity features (+ store update)", stages["velocity"])
+    stats_line(f"rules ({len(rules.live)}, evaluate)", stages["rules"])
+    stats_line("  sum of the stages, per event", stages["sum"])
+    met = total.p50 <= ONLINE_P50_TARGET_US
+    target = f"p50<={ONLINE_P50_TARGET_US:.0f} {verdict(met)}"
+    stats_line("TOTAL to_flat+extract_one+evaluate", total, target)
+    stats_line(f"baseline: textbook, {textbook_n} events", textbook)
+    print("  (to_flat, 1-row DataFrame, extract_many + evaluate_frame; velocity sees no history)")
+    print(
+        f"textbook / fast total: {textbook.p50 / total.p50:,.1f}x at p50, "
+        f"{textbook.mean / total.mean:,.1f}x on the mean"
+    )
+
+
+def batch(reference: ReferenceData, n: int) -> None:
+    extractor, velocity, rules = build(reference)
+    begin = time.perf_counter()
+    frame = simulate(SimulationConfig(events=n, seed=11, start="2026-10-01", days=60))
+    simulate_s = time.perf_counter() - begin
+    subset = validated(frame.head(BASELINE_EVENTS))
+
+    gc.collect()
+    begin = time.perf_counter()
+    features = extractor.extract_many(frame)
+    features_s = time.perf_counter() - begin
+    gc.collect()
+    begin = time.perf_counter()
+    evaluation = rules.evaluate_frame(pd.concat([frame, features], axis=1))
+    rules_s = time.perf_counter() - begin
+    flagged = int(evaluation.actions.notna().sum())
+    del evaluation, features, frame
+    gc.collect()
+
+    score = service_path(extractor, rules, velocity.new_store())
+    begin = time.perf_counter()
+    for event in subset:
+        score(event)
+    online_s = time.perf_counter() - begin
+
+    total_s = features_s + rules_s
+    per_min = n / total_s * 60
+    online_per_min = len(subset) / online_s * 60
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print("=" * WIDTH)
+    print(
+        f"BATCH: {n:,} simulated events (seed 11, 60 days from 2026-10-01; "
+        f"generated in {simulate_s:.1f} s, untimed)"
+    )
+    print("-" * WIDTH)
+    print(f"{'stage':<44}{'value':>14}{'target':>20}")
+    print("-" * WIDTH)
+    line("extract_many (s)", f"{features_s:.2f}")
+    line("  events/min", f"{n / features_s * 60:,.0f}")
+    line("concat + evaluate_frame (s)", f"{rules_s:.2f}")
+    line("  events/min", f"{n / rules_s * 60:,.0f}")
+    line(f"  rows with an action ({len(rules.live)} rules)", f"{flagged:,}")
+    line("TOTAL features + rules (s)", f"{total_s:.2f}")
+    target = f">={BATCH_TARGET_PER_MIN:,.0f} {verdict(per_min >= BATCH_TARGET_PER_MIN)}"
+    line("TOTAL events/min", f"{per_min:,.0f}", target)
+    line(f"baseline: online path, {len(subset):,} events (s)", f"{online_s:.2f}")
+    line("  events/min", f"{online_per_min:,.0f}")
+    line(f"  scaled to {n:,} events (s)", f"{n / online_per_min * 60:.1f}")
+    line("batch / online throughput", f"{per_min / online_per_min:,.1f}x")
+    print("=" * WIDTH)
+    line("peak RSS (MiB)", f"{peak_mib:,.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="batch size")
+    parser.add_argument(
+        "--online-events", type=int, default=20_000, help="sample events timed online"
+    )
+    args = parser.parse_args()
+
+    load1, _, _ = os.getloadavg()
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"load average {load1:.2f} at start"
+    )
+    reference = load_reference()
+    online(reference, args.online_events)
+    gc.collect()
+    batch(reference, args.events)
+
+
+if __name__ == "__main__":
+    main()
