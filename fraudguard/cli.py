@@ -24,6 +24,8 @@ reference_app = typer.Typer(
     help="Inspect and check the reference data files.", no_args_is_help=True
 )
 app.add_typer(reference_app, name="reference")
+models_app = typer.Typer(help="List, inspect, promote and roll back models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -182,6 +184,102 @@ def validate_command(
         typer.echo(report.to_text())
     if not report.success:
         raise typer.Exit(code=1)
+
+
+@app.command("train")
+@reports_errors
+def train_command(
+    data: Annotated[Path, typer.Option(help="Labelled history (.csv or .parquet).")],
+    seed: Annotated[int, typer.Option(help="Random seed; same data and seed, same model.")] = 0,
+    promote: Annotated[
+        bool, typer.Option(help="Promote the new model if it beats the promoted one in AP.")
+    ] = False,
+    allow_invalid_data: Annotated[
+        bool, typer.Option(help="Train even if validation fails (recorded in the manifest).")
+    ] = False,
+) -> None:
+    """Validate, train, calibrate and evaluate a model, then register it.
+
+    The report compares the model with the rules-only baseline and with the promoted model
+    on the same test period.
+    """
+    from fraudguard.baselines import baseline_scores
+    from fraudguard.config import get_settings
+    from fraudguard.files import read_events
+    from fraudguard.models import ModelRegistry, TrainConfig, format_report, train
+    from fraudguard.reference import ReferencePaths, load_reference
+
+    settings = get_settings()
+    reference = load_reference(ReferencePaths.from_settings(settings))
+    registry = ModelRegistry(settings.resolved_model_registry)
+    frame = read_events(data)
+    config = TrainConfig(seed=seed, allow_invalid_data=allow_invalid_data)
+    result = train(frame, config, compare_with=baseline_scores(frame, registry, settings))
+    typer.echo(format_report(result.metrics))
+    manifest = registry.register(result, reference.version)
+    typer.echo(
+        f"registered {manifest.version} (review >= {manifest.thresholds.review:.3f}, "
+        f"block >= {manifest.thresholds.block:.3f})"
+    )
+    if promote:
+        promoted = result.metrics.get("baseline_promoted")
+        ours = result.metrics["model"]["average_precision"]
+        if promoted is not None and promoted["average_precision"] > ours:
+            typer.echo("not promoted: the promoted model has the higher average precision")
+            return
+        registry.promote(manifest.version)
+        typer.echo(f"promoted {manifest.version}")
+
+
+@models_app.command("list")
+@reports_errors
+def models_list() -> None:
+    """Every registered model, oldest first; the promoted one is starred."""
+    from fraudguard.config import get_settings
+    from fraudguard.models import ModelRegistry
+
+    registry = ModelRegistry(get_settings().resolved_model_registry)
+    current = registry.promoted()
+    for manifest in registry.versions():
+        star = "*" if current is not None and current.version == manifest.version else " "
+        ap = manifest.metrics.get("model", {}).get("average_precision")
+        typer.echo(
+            f"{star} {manifest.version:<22} {manifest.created:%Y-%m-%d %H:%M}  "
+            f"AP {ap if ap is None else round(ap, 4)}  rows {manifest.training_data.rows}"
+        )
+
+
+@models_app.command("show")
+@reports_errors
+def models_show(version: Annotated[str, typer.Argument(help="Model version.")]) -> None:
+    """Print a model's manifest (data, metrics, thresholds, artifact hash) as JSON."""
+    from fraudguard.config import get_settings
+    from fraudguard.models import ModelRegistry
+
+    manifest = ModelRegistry(get_settings().resolved_model_registry).manifest(version)
+    typer.echo(manifest.model_dump_json(indent=2))
+
+
+@models_app.command("promote")
+@reports_errors
+def models_promote(version: Annotated[str, typer.Argument(help="Model version.")]) -> None:
+    """Make VERSION the model the service scores with (verified before it is promoted)."""
+    from fraudguard.config import get_settings
+    from fraudguard.models import ModelRegistry
+
+    manifest = ModelRegistry(get_settings().resolved_model_registry).promote(version)
+    typer.echo(f"promoted {manifest.version}")
+
+
+@models_app.command("rollback")
+@reports_errors
+def models_rollback() -> None:
+    """Go back to the model promoted before the current one."""
+    from fraudguard.config import get_settings
+    from fraudguard.models import ModelRegistry
+
+    manifest = ModelRegistry(get_settings().resolved_model_registry).rollback()
+    typer.echo(f"rolled back to {manifest.version}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     model_registry: Path | None = Field(
         default=None, description="Model registry folder; default `home`/models."
     )
+    bootstrap_data: Path = Field(
+        default=Path("data/samples/recharges.parquet"),
+        description="Labelled history to train the first model from when none is promoted.",
+    )
     rules_path: Path | None = Field(
         default=None, description="Rule pack (YAML file or folder); default the shipped pack."
     )

@@ -8,6 +8,7 @@ Typical use from a notebook::
     manifest = ModelRegistry(Path("var/models")).register(result, reference.version)
 """
 
+from fraudguard.models.bootstrap import ensure_promoted_model
 from fraudguard.models.enums import ArtifactFormat
 from fraudguard.models.evaluation import (
     choose_thresholds,
@@ -40,6 +41,7 @@ __all__ = [
     "TreeExplainer",
     "choose_thresholds",
     "data_fingerprint",
+    "ensure_promoted_model",
     "evaluate_scores",
     "expected_cost",
     "format_report",
