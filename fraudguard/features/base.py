@@ -76,6 +76,9 @@ def is_missing(value: Any) -> TypeIs[None]:
     """True for ``None``, ``NaN`` and pandas' missing markers (what a flat row may carry)."""
     if value is None:
         return True
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or kind is datetime:
+        return False  # the online path's common cases, without pandas' generic check
     if isinstance(value, float):
         return math.isnan(value)
     try:

@@ -12,7 +12,8 @@ rooted or emulated devices, and an IP far from the number's home province.
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from collections.abc import Callable
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -175,13 +176,21 @@ class IpFeatures(FeatureGroup):
 
     def transform_one(self, row: Row) -> dict[str, Any]:
         ip = row.get("network_ip")
-        address = None if is_missing(ip) else str(ip)
-        return self._features(
-            address,
-            self.reference.ip_intel.lookup(address),
-            self.reference.ip_regions.lookup(address),
-            self._blocked.lookup(address),
-        )
+        return dict(self._for_address(None if is_missing(ip) else str(ip)))
+
+    @cached_property
+    def _for_address(self) -> Callable[[str | None], dict[str, Any]]:
+        # Payers come back from the same addresses: three range lookups once per address.
+        @lru_cache(maxsize=65_536)
+        def features(address: str | None) -> dict[str, Any]:
+            return self._features(
+                address,
+                self.reference.ip_intel.lookup(address),
+                self.reference.ip_regions.lookup(address),
+                self._blocked.lookup(address),
+            )
+
+        return features
 
     def transform_many(self, frame: pd.DataFrame) -> pd.DataFrame:
         ips = frame["network_ip"].astype(object).where(frame["network_ip"].notna(), None)

@@ -62,6 +62,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache, partial
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -173,6 +174,9 @@ class _Names:
     is_new: str | None
 
 
+_HASH_CACHE_SIZE = 200_000
+
+
 class VelocityFeatures:
     """Windowed counters per payer, instrument, device, phone number and IP, and first-seen
     age of payer, instrument, device and platform.
@@ -201,6 +205,9 @@ class VelocityFeatures:
         secret = hmac_key.get_secret_value() if isinstance(hmac_key, SecretStr) else hmac_key
         self._hmac_key = secret.encode() if isinstance(secret, str) else secret
         hash_key("", self._hmac_key)  # refuse an empty key now, not on the first event
+        # Payers, devices and numbers repeat: hash each once. The cache lives only in this
+        # process's memory, like the request that carried the id.
+        self._hash = lru_cache(maxsize=_HASH_CACHE_SIZE)(partial(hash_key, key=self._hmac_key))
         self._windows_us = tuple(w * _US for w in self.windows_s)
         self._ttl_us = first_seen_ttl_s * _US
         labels = [_window_label(w) for w in self.windows_s]
@@ -237,7 +244,7 @@ class VelocityFeatures:
         for entity in _ENTITIES:
             raw = _platform_key(row) if entity.column is None else _identity(row.get(entity.column))
             if raw is not None:
-                hashed[entity.name] = hash_key(raw, self._hmac_key)
+                hashed[entity.name] = self._hash(raw)
         present = [_BY_NAME[name] for name in hashed]
         answers = store.observe(
             [
