@@ -45,7 +45,8 @@ __all__ = ["PromotionFeatures", "PromotionStatus"]
 
 _FD = ReasonFamily.FAKE_DISCOUNT
 _B, _F, _C = FeatureKind.BOOL, FeatureKind.FLOAT, FeatureKind.CATEGORY
-_TOLERANCE = 0.005  # rounding of prices (9.8折 of 50 is 49.0, some apps show 49.01)
+_TOLERANCE = 0.005
+_CHANNELS = frozenset(Channel)  # rounding of prices (9.8折 of 50 is 49.0, some apps show 49.01)
 
 
 class PromotionStatus:
@@ -263,8 +264,8 @@ class PromotionFeatures(FeatureGroup):
         channel: str | None,
         amount: float,
     ) -> list[OfficialPromotion]:
-        if when is None or operator is None or channel is None:
-            return []
+        if when is None or operator is None or channel not in _CHANNELS:
+            return []  # an unknown channel is matched by no catalogue entry
         return self.reference.active_promotions(
             when,
             operator=operator,
