@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## The main job on embedded defaults.
+## The main job on embedded defaults: the scoring service (SQLite, in-process state, a model
+## trained from data/samples/ on first start). Development keys unless FRAUDGUARD_API_KEYS is set.
 run: $(STAMP)
-	$(BIN)/fraudguard backtest --data data/samples/recharges.parquet
+	FRAUDGUARD_API_KEYS="$${FRAUDGUARD_API_KEYS:-dev-scorer-key:scorer,dev-admin-key:admin}" \
+		$(BIN)/fraudguard serve
 
 ## Everything CI checks: lint, format, types, tests.
 test: lint typecheck unit

@@ -282,5 +282,40 @@ def models_rollback() -> None:
     typer.echo(f"rolled back to {manifest.version}")
 
 
+@app.command("serve")
+@reports_errors
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Run the scoring API (uvicorn); settings come from FRAUDGUARD_* variables.
+
+    Velocity state is per process with the default memory:// store (Redis comes later).
+
+    Each worker then sees only its share of the traffic: keep --workers 1 for now.
+    """
+    import uvicorn
+
+    from fraudguard.config import get_settings
+
+    settings = get_settings()  # fail here, with the variable named, not inside a worker
+    if workers > 1 and settings.state_url.startswith("memory://"):
+        typer.echo(
+            "warning: velocity state is per process with memory://; "
+            f"{workers} workers each see part of the traffic",
+            err=True,
+        )
+    uvicorn.run(
+        "fraudguard.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # the app logs every request as JSON with its request id
+    )
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

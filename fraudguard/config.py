@@ -50,6 +50,10 @@ class Settings(BaseSettings):
         default=Path("data/samples/recharges.parquet"),
         description="Labelled history to train the first model from when none is promoted.",
     )
+    bootstrap_model: bool = Field(
+        default=True,
+        description="Train and promote a model from `bootstrap_data` at start when none is.",
+    )
     rules_path: Path | None = Field(
         default=None, description="Rule pack (YAML file or folder); default the shipped pack."
     )

@@ -1,0 +1,58 @@
+"""Structured JSON logs: one object per line, with the request id; personal data masked."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fraudguard.privacy import mask
+from fraudguard.schema import RechargeEvent
+
+__all__ = ["REQUEST_ID", "JsonFormatter", "configure_logging", "event_fields"]
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": REQUEST_ID.get(),
+        }
+        payload.update(
+            (key, value) for key, value in record.__dict__.items() if key not in _STANDARD
+        )
+        if record.exc_info and record.exc_info[0] is not None:
+            payload["exception"] = record.exc_info[0].__name__
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str) -> None:
+    """JSON lines on stderr for the ``fraudguard`` loggers (once per process)."""
+    logger = logging.getLogger("fraudguard")
+    logger.setLevel(level)
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+
+
+def event_fields(event: RechargeEvent) -> dict[str, Any]:
+    """What a log line may say about an order: ids masked, never in clear."""
+    payment = event.payment
+    return {
+        "transaction_id": event.transaction_id,
+        "msisdn": mask(event.msisdn),
+        "payer": mask(payment.payer_id) if payment.payer_id else None,
+        "instrument": mask(payment.instrument_id) if payment.instrument_id else None,
+        "card_bin": mask(payment.card_bin) if payment.card_bin else None,
+        "amount": event.amount,
+        "channel": str(event.channel),
+    }

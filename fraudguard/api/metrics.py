@@ -1,0 +1,49 @@
+"""Prometheus metrics, one registry per app (so tests can build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from fraudguard.rules import RuleEvaluation
+
+__all__ = ["ServiceMetrics"]
+
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "fraudguard_requests",
+            "HTTP requests by route, decision and status code",
+            ["route", "decision", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "fraudguard_request_seconds",
+            "Request latency by route and decision",
+            ["route", "decision"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.rule_hits = Counter(
+            "fraudguard_rule_hits",
+            "Rules that fired, by rule id and mode",
+            ["rule_id", "mode"],
+            registry=self.registry,
+        )
+        self.model = Info("fraudguard_model", "The model in use", registry=self.registry)
+        self.degraded = Gauge(
+            "fraudguard_degraded", "1 while scoring without a model", registry=self.registry
+        )
+
+    def set_model(self, version: str | None, ruleset_version: str) -> None:
+        self.model.info({"version": version or "none", "ruleset_version": ruleset_version})
+        self.degraded.set(0 if version else 1)
+
+    def observe_rules(self, evaluation: RuleEvaluation) -> None:
+        for hit in evaluation.hits:
+            self.rule_hits.labels(hit.rule_id, "active").inc()
+        for hit in evaluation.shadow_hits:
+            self.rule_hits.labels(hit.rule_id, "shadow").inc()

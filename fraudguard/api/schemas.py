@@ -1,0 +1,31 @@
+"""Response bodies of the service endpoints (the scoring bodies are in fraudguard.schema)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+__all__ = ["ErrorBody", "ProblemBody", "ReadyBody"]
+
+
+class ProblemBody(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx: a machine code, a message, and the fields at fault (never values)."""
+
+    error: str
+    message: str
+    problems: list[ProblemBody] = []
+
+
+class ReadyBody(BaseModel):
+    status: str
+    degraded: bool
+    model_version: str | None
+    ruleset_version: str
+    rules: int
+    store: str
+    database: str
+    failure_policy: str

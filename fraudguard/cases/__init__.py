@@ -1,0 +1,16 @@
+"""The decision log and review cases: every scored order is stored once, flagged ones open a
+case for an analyst. See :class:`DecisionLog`."""
+
+from fraudguard.cases.enums import CaseStatus
+from fraudguard.cases.models import CaseRow, DecisionRow, metadata
+from fraudguard.cases.service import DecisionLog, case_label, create_db_engine
+
+__all__ = [
+    "CaseRow",
+    "CaseStatus",
+    "DecisionLog",
+    "DecisionRow",
+    "case_label",
+    "create_db_engine",
+    "metadata",
+]

@@ -1,0 +1,500 @@
+"""The scoring policy: features -> rules -> model -> decision.
+
+1. **Allow-list wins.** The payer, instrument or device is allow-listed (``list_allowlisted``),
+   or the app package, WeChat account, network IP or platform domain is in the rule pack's
+   ``allow_*`` lists: the order is allowed, with the model's score.
+2. **Rules.** The strongest *active* ``block``/``review`` rule is the rules' verdict; ``tag``
+   rules only add their reason; ``score`` rules add their ``score_delta`` to the model score.
+3. **Model.** ``score = clip(model + deltas, 0, 1)``; ``score >= thresholds.block`` blocks and
+   ``>= thresholds.review`` reviews (the promoted manifest's thresholds).
+4. The final decision is the stronger of the rules' and the model's. Reasons are the rules'
+   (critical first), then - when the model itself flagged - up to three ``model`` reasons
+   naming the features that pushed the score up.
+
+Without a loadable model the decision is ``degraded``: ``fail_open`` decides on rules alone
+with the score of :data:`~fraudguard.scoring.schemas.RULES_ONLY_SCORES`; ``fail_closed``
+sends at least to review with a ``MODEL.UNAVAILABLE`` reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fraudguard.config import FailurePolicy, Settings
+from fraudguard.exceptions import FieldProblem, InputError
+from fraudguard.features import FeatureExtractor, FeatureSpec, PromotionStatus, StateStore
+from fraudguard.models import LoadedModel
+from fraudguard.models.explain import Contribution
+from fraudguard.reference import ReferenceData
+from fraudguard.rules import RuleAction, RuleEvaluation, RuleHit, RuleMode, RuleRegistry, RuleSet
+from fraudguard.schema import (
+    FLAT_COLUMNS,
+    Decision,
+    DecisionOutcome,
+    MatchedPromotion,
+    PromotionClaim,
+    PromotionVerdict,
+    PromotionVerification,
+    Reason,
+    ReasonFamily,
+    RechargeEvent,
+    Severity,
+    to_flat,
+)
+from fraudguard.scoring.schemas import RULES_ONLY_SCORES, ScoredEvent
+
+__all__ = ["MAX_FUTURE", "Scorer", "build_scorer"]
+
+_log = logging.getLogger(__name__)
+
+#: Event times further ahead of the wall clock are refused: the velocity store's clock only
+#: moves forward, so one far-future event would expire everybody's history.
+MAX_FUTURE = timedelta(hours=24)
+#: Most model reasons attached to one decision.
+MODEL_REASONS = 3
+
+_SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+_RANK = {DecisionOutcome.ALLOW: 0, DecisionOutcome.REVIEW: 1, DecisionOutcome.BLOCK: 2}
+_FAKE_STATUSES = frozenset(
+    {
+        PromotionStatus.UNKNOWN_CODE,
+        PromotionStatus.EXCESSIVE,
+        PromotionStatus.OUT_OF_WINDOW,
+        PromotionStatus.WRONG_OPERATOR,
+        PromotionStatus.WRONG_PROVINCE,
+        PromotionStatus.WRONG_CHANNEL,
+        PromotionStatus.WRONG_DENOMINATION,
+        PromotionStatus.UNCODED_DISCOUNT,
+    }
+)
+_VERIFY_FAMILIES = frozenset({ReasonFamily.FAKE_DISCOUNT, ReasonFamily.SUSPICIOUS_PLATFORM})
+
+MODEL_UNAVAILABLE = Reason(
+    code="MODEL.UNAVAILABLE",
+    family=ReasonFamily.MODEL,
+    severity=Severity.MEDIUM,
+    source="model:none",
+    message="Model unavailable: the order is held for review (fail-closed policy)",
+    message_zh="模型不可用:按故障关闭策略转人工审核",
+)
+
+#: Raw event columns the model reads beside the features (see ``models.pipeline.RAW_INPUTS``).
+_RAW_DESCRIPTIONS = {
+    "amount": ("Face value of the top-up (CNY)", "充值面值(元)"),
+    "channel": ("Ordering channel", "下单渠道"),
+    "payment_method": ("Payment method", "支付方式"),
+    "network_type": ("Network type", "网络类型"),
+}
+
+Explain = Callable[[], list[Contribution]]
+
+
+def _stronger(a: DecisionOutcome, b: DecisionOutcome) -> DecisionOutcome:
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def _format_value(value: Any) -> tuple[str, str]:
+    """A feature value as English and Chinese text."""
+    if isinstance(value, bool | np.bool_):
+        return ("yes", "是") if value else ("no", "否")
+    if isinstance(value, int | float | np.number):
+        number = float(value)
+        if math.isnan(number):
+            return "unknown", "未知"
+        text = str(int(number)) if number.is_integer() else f"{number:.3g}"
+        return text, text
+    return str(value), str(value)
+
+
+class Scorer:
+    """Scores recharge orders online (:meth:`score_one`) and in bulk (:meth:`score_many`).
+
+    Thread-safe: the extractor, rules and model are read-only and the velocity store locks.
+    """
+
+    def __init__(
+        self,
+        reference: ReferenceData,
+        extractor: FeatureExtractor,
+        store: StateStore,
+        rules: RuleRegistry,
+        model: LoadedModel | None,
+        settings: Settings,
+    ) -> None:
+        self.reference = reference
+        self.extractor = extractor
+        self.store = store
+        self.rules = rules
+        self.model = model
+        self.settings = settings
+        self.specs: dict[str, FeatureSpec] = extractor.specs
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def degraded(self) -> bool:
+        return self.model is None
+
+    @property
+    def model_version(self) -> str | None:
+        return None if self.model is None else self.model.manifest.version
+
+    # --- one event -----------------------------------------------------------------------
+
+    def score_one(self, event: RechargeEvent, *, now: datetime | None = None) -> ScoredEvent:
+        """Score one order and record it in the velocity store."""
+        self._check_time(event.event_time, now)
+        row = to_flat(event)
+        features = self.extractor.extract_one(row, self.store)
+        ruleset = self.rules.current
+        context = {**row, **features}  # the model reads a few raw columns too
+        evaluation = ruleset.evaluate(context)
+        allowlisted = self._allowlisted_one(ruleset, row, features)
+        model_score: float | None = None
+        explain: Explain = list
+        if self.model is not None:
+            fast = self.model.fast
+            model_score = fast.score_one(context)
+
+            def explain() -> list[Contribution]:
+                return fast.explain_one(context, MODEL_REASONS)
+
+        decision = self._decide(event.transaction_id, evaluation, model_score, allowlisted, explain)
+        return ScoredEvent(decision, features, evaluation, model_score, allowlisted)
+
+    @staticmethod
+    def _check_time(when: datetime, now: datetime | None) -> None:
+        if when - (now or datetime.now(UTC)) > MAX_FUTURE:
+            raise InputError(
+                "the recharge event is invalid",
+                [FieldProblem("event_time", "must not be more than 24 hours in the future")],
+            )
+
+    def _allowlisted_one(
+        self, ruleset: RuleSet, row: Mapping[str, Any], features: Mapping[str, Any]
+    ) -> bool:
+        if bool(features.get("list_allowlisted", False)):
+            return True
+        constants = ruleset.symbols.constants
+        if row.get("platform_app_package") in constants["allow_app_packages"]:
+            return True
+        if row.get("platform_wechat_account") in constants["allow_wechat_accounts"]:
+            return True
+        flags = ruleset.symbols.flags
+        ip = row.get("network_ip")
+        if ip is not None and flags["ip_allowlisted"].test(ip):
+            return True
+        url = row.get("platform_url")
+        return url is not None and flags["domain_allowlisted"].test(url)
+
+    # --- the policy ----------------------------------------------------------------------
+
+    def _decide(
+        self,
+        transaction_id: str,
+        evaluation: RuleEvaluation,
+        model_score: float | None,
+        allowlisted: bool,
+        explain: Explain,
+    ) -> Decision:
+        ruleset_version = evaluation.ruleset_version
+        rule_reasons = sorted(evaluation.reasons, key=lambda r: _SEVERITY_ORDER[r.severity])
+        model = self.model
+        if model is None or model_score is None:
+            return self._decide_degraded(transaction_id, evaluation, rule_reasons, allowlisted)
+        version = model.manifest.version
+        score = min(1.0, max(0.0, model_score + evaluation.score_delta))
+        if allowlisted:
+            return Decision(
+                transaction_id=transaction_id,
+                decision=DecisionOutcome.ALLOW,
+                score=score,
+                model_version=version,
+                ruleset_version=ruleset_version,
+            )
+        thresholds = model.manifest.thresholds
+        if score >= thresholds.block:
+            by_model = DecisionOutcome.BLOCK
+        elif score >= thresholds.review:
+            by_model = DecisionOutcome.REVIEW
+        else:
+            by_model = DecisionOutcome.ALLOW
+        reasons = list(rule_reasons)
+        if by_model is not DecisionOutcome.ALLOW:
+            reasons.extend(self._model_reasons(explain(), by_model, version))
+        return Decision(
+            transaction_id=transaction_id,
+            decision=_stronger(evaluation.outcome, by_model),
+            score=score,
+            reasons=reasons,
+            model_version=version,
+            ruleset_version=ruleset_version,
+        )
+
+    def _decide_degraded(
+        self,
+        transaction_id: str,
+        evaluation: RuleEvaluation,
+        rule_reasons: list[Reason],
+        allowlisted: bool,
+    ) -> Decision:
+        top = rule_reasons[0].severity if rule_reasons else None
+        score = min(1.0, max(0.0, RULES_ONLY_SCORES[top] + evaluation.score_delta))
+        outcome = DecisionOutcome.ALLOW if allowlisted else evaluation.outcome
+        reasons = [] if allowlisted else list(rule_reasons)
+        if not allowlisted and self.settings.failure_policy is FailurePolicy.FAIL_CLOSED:
+            outcome = _stronger(outcome, DecisionOutcome.REVIEW)
+            reasons.append(MODEL_UNAVAILABLE)
+        return Decision(
+            transaction_id=transaction_id,
+            decision=outcome,
+            score=score,
+            reasons=reasons,
+            model_version=None,
+            ruleset_version=evaluation.ruleset_version,
+            degraded=True,
+        )
+
+    def _model_reasons(
+        self, contributions: Sequence[Contribution], outcome: DecisionOutcome, version: str
+    ) -> list[Reason]:
+        severity = Severity.HIGH if outcome is DecisionOutcome.BLOCK else Severity.MEDIUM
+        reasons: list[Reason] = []
+        for item in contributions:
+            if item.log_odds <= 0 or len(reasons) == MODEL_REASONS:
+                continue
+            spec = self.specs.get(item.feature)
+            raw = _RAW_DESCRIPTIONS.get(item.feature, (item.feature, item.feature))
+            english = spec.description if spec else raw[0]
+            chinese = (spec.description_zh or spec.description) if spec else raw[1]
+            value_en, value_zh = _format_value(item.value)
+            reasons.append(
+                Reason(
+                    code=f"MODEL.{item.feature.upper()}",
+                    family=ReasonFamily.MODEL,
+                    severity=severity,
+                    source=f"model:{version}",
+                    message=f"Model: {english} = {value_en}",
+                    message_zh=f"模型:{chinese} = {value_zh}",
+                )
+            )
+        if not reasons:  # every flagged decision names why
+            reasons.append(
+                Reason(
+                    code="MODEL.HIGH_SCORE",
+                    family=ReasonFamily.MODEL,
+                    severity=severity,
+                    source=f"model:{version}",
+                    message="Model: the fraud score is above the review threshold",
+                    message_zh="模型:欺诈评分高于审核阈值",
+                )
+            )
+        return reasons
+
+    # --- many events ---------------------------------------------------------------------
+
+    def score_many(self, frame: pd.DataFrame) -> list[Decision]:
+        """Decisions for a flat event frame (velocity over the frame's own events, in order).
+
+        Vectorised features, rules and model; gives the decisions :meth:`score_one` gives on
+        the same events in the same order, starting from an empty store.
+        """
+        if frame.empty:
+            return []
+        frame = frame.reset_index(drop=True)
+        flat = frame.reindex(columns=list(FLAT_COLUMNS))
+        features = self.extractor.extract_many(flat)
+        ruleset = self.rules.current
+        context = pd.concat([flat, features], axis=1)
+        result = ruleset.evaluate_frame(context)
+        allowlisted = self._allowlisted_many(ruleset, flat, features)
+        scores: np.ndarray[Any, Any] | None = None
+        if self.model is not None:
+            scores = self.model.fast.score_many(context)
+        live = [r for r in ruleset.live if r.active]
+        hits = {r.id: result.hits[r.id].to_numpy(dtype=bool) for r in live}
+        shadow = [r for r in ruleset.live if r.rule.mode is RuleMode.SHADOW]
+        shadow_hits = {r.id: result.hits[r.id].to_numpy(dtype=bool) for r in shadow}
+        ids = frame["transaction_id"].astype(str).tolist()
+        decisions: list[Decision] = []
+        for i, transaction_id in enumerate(ids):
+            fired: tuple[RuleHit, ...] = tuple(r.hit for r in live if hits[r.id][i])
+            action: RuleAction | None = None
+            delta = 0.0
+            for hit in fired:
+                if hit.action is RuleAction.SCORE:
+                    delta += hit.score_delta
+                elif action is None or hit.action.rank > action.rank:
+                    action = hit.action
+            evaluation = RuleEvaluation(
+                result.ruleset_version,
+                fired,
+                tuple(r.hit for r in shadow if shadow_hits[r.id][i]),
+                action,
+                delta,
+            )
+            model_score = None if scores is None else float(scores[i])
+            explain = self._explain_row(context, i)
+            decisions.append(
+                self._decide(transaction_id, evaluation, model_score, bool(allowlisted[i]), explain)
+            )
+        return decisions
+
+    def _explain_row(self, context: pd.DataFrame, i: int) -> Explain:
+        def explain() -> list[Contribution]:
+            if self.model is None:
+                return []
+            row = {str(k): v for k, v in context.iloc[i].items()}
+            return self.model.fast.explain_one(row, MODEL_REASONS)
+
+        return explain
+
+    @staticmethod
+    def _allowlisted_many(
+        ruleset: RuleSet, flat: pd.DataFrame, features: pd.DataFrame
+    ) -> np.ndarray[Any, Any]:
+        constants = ruleset.symbols.constants
+        flags = ruleset.symbols.flags
+        allowed = features["list_allowlisted"].to_numpy(dtype=bool).copy()
+        allowed |= flat["platform_app_package"].isin(constants["allow_app_packages"]).to_numpy()
+        allowed |= (
+            flat["platform_wechat_account"].isin(constants["allow_wechat_accounts"]).to_numpy()
+        )
+        for column, flag in (
+            ("network_ip", "ip_allowlisted"),
+            ("platform_url", "domain_allowlisted"),
+        ):
+            test = flags[flag].test
+            allowed |= np.array(
+                [isinstance(v, str) and test(v) for v in flat[column].to_numpy(dtype=object)],
+                dtype=bool,
+            )
+        return allowed
+
+    # --- promotions ----------------------------------------------------------------------
+
+    def verify_promotion(self, claim: PromotionClaim) -> PromotionVerification:
+        """Is the promotion the payer was shown genuine? Uses no velocity state."""
+        row: dict[str, Any] = dict.fromkeys(FLAT_COLUMNS)
+        row.update(
+            transaction_id="promotion-check",
+            event_time=claim.event_time,
+            msisdn=claim.msisdn,
+            amount=claim.amount,
+            paid_amount=claim.paid_amount,
+            channel=claim.channel,
+        )
+        for part in ("platform", "promotion"):
+            for name, value in getattr(claim, part).model_dump().items():
+                row[f"{part}_{name}"] = value
+        features: dict[str, Any] = {}
+        for group in self.extractor.groups:
+            features.update(group.transform_one(row))
+        evaluation = self.rules.current.evaluate({**row, **features})
+        reasons = sorted(
+            (r for r in evaluation.reasons if r.family in _VERIFY_FAMILIES),
+            key=lambda r: _SEVERITY_ORDER[r.severity],
+        )
+        status = features.get("promo_status")
+        lookalike = any(
+            bool(features.get(name))
+            for name in (
+                "platform_lookalike",
+                "promotion_url_lookalike",
+                "platform_domain_blocklisted",
+                "promotion_url_blocklisted",
+            )
+        )
+        if lookalike or status in _FAKE_STATUSES:
+            verdict = PromotionVerdict.FAKE
+            if not reasons:
+                reasons.append(_status_reason(str(status), lookalike))
+        elif status == PromotionStatus.GENUINE or bool(features.get("promo_registered")):
+            verdict = PromotionVerdict.GENUINE
+        else:
+            verdict = PromotionVerdict.UNKNOWN
+        return PromotionVerification(
+            verdict=verdict, reasons=reasons, matched_promotion=self._matched(claim)
+        )
+
+    def _matched(self, claim: PromotionClaim) -> MatchedPromotion | None:
+        code = claim.promotion.code
+        promo = self.reference.promotions_by_code.get(code) if code else None
+        if promo is None:
+            return None
+        offer = next((o for o in promo.offers if o.face_value == claim.amount), promo.offers[0])
+        operator = self.reference.operator_of(claim.msisdn)
+        return MatchedPromotion(
+            code=promo.code,
+            operator=operator if operator in promo.operators else promo.operators[0],
+            title=promo.title,
+            face_value=offer.face_value,
+            price=offer.price,
+            bonus=offer.bonus,
+            valid_from=promo.valid_from,
+            valid_to=promo.valid_to,
+        )
+
+
+def _status_reason(status: str, lookalike: bool) -> Reason:
+    if lookalike:
+        return Reason(
+            code="SUSPICIOUS_PLATFORM.LOOKALIKE",
+            family=ReasonFamily.SUSPICIOUS_PLATFORM,
+            severity=Severity.HIGH,
+            source="verify",
+            message="The platform or advertised page imitates an official one",
+            message_zh="支付平台或宣传页面仿冒官方",
+        )
+    return Reason(
+        code=f"FAKE_DISCOUNT.{status.upper()}",
+        family=ReasonFamily.FAKE_DISCOUNT,
+        severity=Severity.HIGH,
+        source="verify",
+        message=f"The promotion does not match the official catalogue ({status})",
+        message_zh=f"该优惠与运营商官方活动目录不符({status})",
+    )
+
+
+def build_scorer(
+    settings: Settings,
+    *,
+    model: LoadedModel | None = None,
+    load_model: bool = True,
+) -> Scorer:
+    """A scorer from settings: reference data, extractor + store, rule pack and - unless
+    ``model`` is given or ``load_model`` is false - the registry's promoted model (trained
+    from ``settings.bootstrap_data`` first when ``settings.bootstrap_model`` and none is)."""
+    from fraudguard.features import VelocityFeatures
+    from fraudguard.reference import ReferencePaths, load_reference
+
+    reference = load_reference(ReferencePaths.from_settings(settings))
+    velocity = VelocityFeatures(settings.hmac_key)
+    extractor = FeatureExtractor(reference, velocity=velocity)
+    store = velocity.new_store(settings.state_url)
+    kinds = {name: spec.kind for name, spec in extractor.specs.items()}
+    rules = RuleRegistry(settings.rules_path, features=kinds, lists=reference.lists)
+    if model is None and load_model:
+        model = _load_model(settings, reference.version)
+    return Scorer(reference, extractor, store, rules, model, settings)
+
+
+def _load_model(settings: Settings, reference_version: str) -> LoadedModel | None:
+    from fraudguard.exceptions import FraudGuardError
+    from fraudguard.models import ModelRegistry, ensure_promoted_model
+
+    registry = ModelRegistry(settings.resolved_model_registry)
+    try:
+        if settings.bootstrap_model:
+            ensure_promoted_model(registry, settings.bootstrap_data, reference_version)
+        return registry.load_promoted()
+    except (FraudGuardError, OSError) as error:
+        _log.error("no model loadable, scoring degraded: %s", type(error).__name__)
+        return None
