@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         default=True,
         description="Train and promote a model from `bootstrap_data` at start when none is.",
     )
+    reload_interval_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often the service looks for an edited rule pack or a newly promoted "
+        "model (0 = never).",
+    )
     rules_path: Path | None = Field(
         default=None, description="Rule pack (YAML file or folder); default the shipped pack."
     )

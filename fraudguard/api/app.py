@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -62,6 +63,19 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
     return _error(500, "internal", "internal error", [])
 
 
+async def _watch(services: Services, interval_s: float) -> None:
+    """Reload rules and the promoted model when they change on disk, off the request path."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            if await run_in_threadpool(services.scorer.refresh):
+                services.metrics.set_model(
+                    services.scorer.model_version, services.scorer.rules.version
+                )
+        except Exception:  # the watcher must outlive any one bad reload
+            _log.exception("reload check failed")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The scoring service. Loads reference data, rules, velocity store, the promoted model
     (training one first when ``bootstrap_model`` and none is promoted) and the decision log
@@ -90,9 +104,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "api_keys": len(services.keys),
             },
         )
+        watcher = (
+            asyncio.create_task(_watch(services, settings.reload_interval_s))
+            if settings.reload_interval_s > 0
+            else None
+        )
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
             services.log.close()
             app.state.services = None
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fraudguard.config import FailurePolicy, Settings
-from fraudguard.exceptions import FieldProblem, InputError
+from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
 from fraudguard.features import FeatureExtractor, FeatureSpec, PromotionStatus, StateStore
 from fraudguard.models import LoadedModel
 from fraudguard.models.explain import Contribution
@@ -135,6 +135,7 @@ class Scorer:
         self.model = model
         self.settings = settings
         self.specs: dict[str, FeatureSpec] = extractor.specs
+        self._rules_stamp = self._rule_files_stamp()
 
     # --- state ---------------------------------------------------------------------------
 
@@ -145,6 +146,48 @@ class Scorer:
     @property
     def model_version(self) -> str | None:
         return None if self.model is None else self.model.manifest.version
+
+    # --- hot reload ----------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Pick up an edited rule pack and a newly promoted (or rolled back) model, without
+        a restart. Whatever fails to load is logged and the current one stays live.
+        Returns whether anything changed."""
+        changed = self._refresh_rules()
+        return self._refresh_model() or changed
+
+    def _rule_files_stamp(self) -> tuple[tuple[str, float], ...]:
+        path = self.rules.path
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        return tuple((str(f), f.stat().st_mtime) for f in files if f.exists())
+
+    def _refresh_rules(self) -> bool:
+        stamp = self._rule_files_stamp()
+        if stamp == self._rules_stamp:
+            return False
+        self._rules_stamp = stamp
+        before = self.rules.version
+        try:
+            self.rules.reload()
+        except FraudGuardError:
+            return False  # RuleRegistry logged it; the last good pack stays live
+        return self.rules.version != before
+
+    def _refresh_model(self) -> bool:
+        from fraudguard.models import ModelRegistry
+
+        registry = ModelRegistry(self.settings.resolved_model_registry)
+        try:
+            promoted = registry.promoted()
+            if promoted is None or promoted.version == self.model_version:
+                return False
+            fresh = registry.load(promoted.version)
+        except (FraudGuardError, OSError, ValueError) as error:
+            _log.error("promoted model not loaded, keeping the current one: %s", error)
+            return False
+        _log.info("model %s -> %s", self.model_version, fresh.manifest.version)
+        self.model = fresh  # one reference swap: requests see the old or the new model
+        return True
 
     # --- one event -----------------------------------------------------------------------
 
