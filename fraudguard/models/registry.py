@@ -3,17 +3,21 @@
 Layout (the same on a local disk or shared storage)::
 
     <root>/models/<version>/model.skops   the fitted pipeline
-    <root>/models/<version>/manifest.json versions, data, metrics, thresholds, sha256
+    <root>/models/<version>/trees-<platform>.so  its trees compiled to native code (optional)
+    <root>/models/<version>/manifest.json versions, data, metrics, thresholds, sha256s
     <root>/promotions.json                 promoted versions, newest last
 
 Loading checks the artifact's sha256 against its manifest before anything is
 deserialised, and a skops artifact may only contain the types in :data:`TRUSTED_TYPES`.
+The compiled trees are loaded only when their sha256 matches too, on the platform they were
+built for, and after they reproduce the interpreted trees; elsewhere GTIL scores the model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import tempfile
@@ -29,8 +33,9 @@ from sklearn.pipeline import Pipeline
 from fraudguard import __version__
 from fraudguard.exceptions import ArtifactIntegrityError, ModelError, NotFoundError
 from fraudguard.models.enums import ArtifactFormat
+from fraudguard.models.native import NativeTrees, compile_trees, native_platform
 from fraudguard.models.runtime import FastModel
-from fraudguard.models.schemas import ModelManifest
+from fraudguard.models.schemas import ModelManifest, NativeLibrary
 from fraudguard.models.training import TrainingResult
 
 __all__ = ["TRUSTED_TYPES", "LoadedModel", "ModelRegistry"]
@@ -46,6 +51,7 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "sklearn.utils.validation.check_array",
     }
 )
+_log = logging.getLogger(__name__)
 _ARTIFACT_NAMES = {ArtifactFormat.SKOPS: "model.skops", ArtifactFormat.JOBLIB: "model.joblib"}
 
 
@@ -93,8 +99,12 @@ class ModelRegistry:
         result: TrainingResult,
         reference_version: str,
         artifact_format: ArtifactFormat = ArtifactFormat.SKOPS,
+        native: bool = True,
     ) -> ModelManifest:
-        """Write the pipeline and its manifest as a new version; nothing is promoted."""
+        """Write the pipeline and its manifest as a new version; nothing is promoted.
+
+        ``native`` also compiles the trees for this platform (seconds; skipped with a
+        warning where no C compiler is installed)."""
         created = datetime.now(UTC)
         version = self._next_version(created)
         folder = self.root / "models" / version
@@ -108,6 +118,7 @@ class ModelRegistry:
             import joblib
 
             joblib.dump(result.pipeline, artifact)
+        native_library = self._compile(result.pipeline, folder) if native else None
         manifest = ModelManifest(
             version=version,
             created=created,
@@ -125,9 +136,25 @@ class ModelRegistry:
             config=result.config,
             thresholds=result.thresholds,
             metrics=_jsonable(result.metrics),
+            native_library=native_library,
         )
         _write_atomic(folder / "manifest.json", manifest.model_dump_json(indent=2))
         return manifest
+
+    @staticmethod
+    def _compile(pipeline: Pipeline, folder: Path) -> NativeLibrary | None:
+        target = native_platform()
+        try:
+            library = compile_trees(FastModel(pipeline).trees, folder / f"trees-{target}.so")
+        except ModelError as error:
+            _log.warning("trees not compiled, GTIL will score this model: %s", error)
+            return None
+        return NativeLibrary(
+            file=library.name,
+            sha256=_sha256(library),
+            platform=target,
+            compiler_flags=["-O1"],
+        )
 
     # --- reading ------------------------------------------------------------------------
 
@@ -165,7 +192,27 @@ class ModelRegistry:
         pipeline = self._deserialise(artifact, manifest.artifact_format, version)
         if not isinstance(pipeline, Pipeline) or "model" not in pipeline.named_steps:
             raise ArtifactIntegrityError(f"refusing {version!r}: not a FraudGuard pipeline")
-        return LoadedModel(manifest=manifest, pipeline=pipeline, fast=FastModel(pipeline))
+        fast = FastModel(pipeline)
+        self._attach_native(fast, manifest)
+        return LoadedModel(manifest=manifest, pipeline=pipeline, fast=fast)
+
+    def _attach_native(self, fast: FastModel, manifest: ModelManifest) -> None:
+        """Compiled trees when the manifest has them for this platform; a library that does
+        not match its sha256 refuses the whole model, one that does not load is skipped."""
+        library = manifest.native_library
+        if library is None or library.platform != native_platform():
+            return
+        path = self.root / "models" / manifest.version / library.file
+        if not path.is_file():
+            raise ModelError(f"the compiled trees of {manifest.version!r} are missing: {path}")
+        try:
+            native = NativeTrees(path, library.sha256, len(fast.columns))
+        except ArtifactIntegrityError:
+            raise
+        except ModelError as error:
+            _log.warning("compiled trees skipped, GTIL scores %s: %s", manifest.version, error)
+            return
+        fast.attach_native(native)
 
     @staticmethod
     def _deserialise(artifact: Path, fmt: ArtifactFormat, version: str) -> Any:

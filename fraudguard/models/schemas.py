@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fraudguard.models.enums import ArtifactFormat
 
-__all__ = ["Costs", "ModelManifest", "Thresholds", "TrainConfig", "TrainingDataSummary"]
+__all__ = [
+    "Costs",
+    "ModelManifest",
+    "NativeLibrary",
+    "Thresholds",
+    "TrainConfig",
+    "TrainingDataSummary",
+]
 
 Share = Annotated[float, Field(gt=0.0, lt=1.0)]
 
@@ -83,6 +90,17 @@ class TrainingDataSummary(BaseModel):
     calibration_end: datetime
 
 
+class NativeLibrary(BaseModel):
+    """The trees compiled to native code for one platform (see ``models.native``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    sha256: str
+    platform: str
+    compiler_flags: list[str]
+
+
 class ModelManifest(BaseModel):
     """Everything needed to trust, reproduce and compare one registered model."""
 
@@ -104,3 +122,5 @@ class ModelManifest(BaseModel):
     config: TrainConfig
     thresholds: Thresholds
     metrics: dict[str, Any]
+    #: ``None`` when the registering machine could not compile; GTIL scores the model then.
+    native_library: NativeLibrary | None = None

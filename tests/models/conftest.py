@@ -26,4 +26,5 @@ def registry(tmp_path: Path) -> ModelRegistry:
 
 @pytest.fixture
 def registered(registry: ModelRegistry, trained: TrainingResult) -> ModelManifest:
-    return registry.register(trained, reference_version="sha256:test")
+    # Compiling the trees is covered in test_native.py; here it would only cost seconds.
+    return registry.register(trained, reference_version="sha256:test", native=False)
