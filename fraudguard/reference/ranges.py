@@ -14,13 +14,19 @@ search (``bisect`` online, ``numpy.searchsorted`` in batch) and stays fast at 10
 from __future__ import annotations
 
 import ipaddress
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 __all__ = ["CidrTable"]
+
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+#: An IPv4 address as ``ipaddress.ip_address`` reads one: ASCII digits, no leading zeros.
+_DOTTED_QUAD = re.compile(r"\.".join([_OCTET] * 4), re.ASCII)
 
 
 def _flatten(blocks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -97,23 +103,27 @@ class CidrTable:
         return None
 
     def lookup_many(self, addresses: Sequence[str | None]) -> npt.NDArray[np.object_]:
-        """Vectorised :meth:`lookup` over a column; IPv4 goes through ``searchsorted``."""
-        values = np.zeros(len(addresses), dtype=np.uint32)
-        is_v4 = np.zeros(len(addresses), dtype=bool)
-        result = np.full(len(addresses), None, dtype=object)
-        for i, address in enumerate(addresses):
-            if not isinstance(address, str) or not address:
+        """Vectorised :meth:`lookup` over a column: each distinct address is parsed once,
+        IPv4 with a strict dotted-quad pattern (what ``ipaddress`` accepts), then looked up
+        with ``searchsorted``."""
+        column = pd.Series(list(addresses), dtype=object)
+        codes, distinct = pd.factorize(column, use_na_sentinel=True)
+        values = np.zeros(len(distinct), dtype=np.uint32)
+        is_v4 = np.zeros(len(distinct), dtype=bool)
+        labels = np.full(len(distinct) + 1, None, dtype=object)  # the last slot: missing
+        for i, address in enumerate(distinct):
+            if not isinstance(address, str):
                 continue
-            parts = address.split(".")
-            if len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts):
-                a, b, c, d = (int(p) for p in parts)
+            quad = _DOTTED_QUAD.fullmatch(address)
+            if quad is not None:
+                a, b, c, d = (int(part) for part in quad.groups())
                 values[i] = (a << 24) | (b << 16) | (c << 8) | d
                 is_v4[i] = True
             elif ":" in address:
-                result[i] = self.lookup(address)
+                labels[i] = self.lookup(address)
         if len(self._v4_start_list) and is_v4.any():
             idx = np.searchsorted(self._v4_starts, values, side="right") - 1
             safe = np.clip(idx, 0, None)
             hit = is_v4 & (idx >= 0) & (values <= self._v4_ends[safe])
-            result[hit] = self._v4_labels[safe[hit]]
-        return result
+            labels[: len(distinct)][hit] = self._v4_labels[safe[hit]]
+        return labels[codes]  # code -1 (missing) takes the last slot

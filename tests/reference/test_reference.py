@@ -204,3 +204,21 @@ def test_cidr_table_handles_ipv6_and_garbage() -> None:
         None,
         "x",
     ]
+
+
+ADDRESS_LIKE = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789.:abcdef ١", max_size=18),
+    st.builds(lambda p: str(ipaddress.ip_address(p)), st.integers(0, 2**32 - 1)),
+    st.builds(
+        lambda a, b: f"{a}.{b}.0.01",  # a leading zero: not an address for ipaddress
+        st.integers(0, 255),
+        st.integers(0, 300),
+    ),
+)
+
+
+@given(st.lists(ADDRESS_LIKE, max_size=40))
+def test_cidr_lookup_many_reads_every_string_as_lookup_does(addresses: list[str | None]) -> None:
+    table = CidrTable.build([("1.0.0.0/8", "a"), ("1.2.0.0/16", "b"), ("2001:db8::/32", "c")])
+    assert table.lookup_many(addresses).tolist() == [table.lookup(a) for a in addresses]
