@@ -18,7 +18,7 @@ from fraudguard.cases.enums import (
     LinkKind,
 )
 from fraudguard.cases.exceptions import CaseNotFoundError, InvalidTransitionError
-from fraudguard.cases.labels import LABEL_COLUMNS, export_labels
+from fraudguard.cases.labels import LABEL_COLUMNS, export_labels, record_export
 from fraudguard.cases.models import AuditRow, CaseRow, DecisionRow, metadata
 from fraudguard.cases.review import (
     EXPORT_COLUMNS,
@@ -79,5 +79,6 @@ __all__ = [
     "head_revision",
     "metadata",
     "parse_case_id",
+    "record_export",
     "upgrade_database",
 ]

@@ -21,17 +21,18 @@ a date must only see labels known by then (label delay). Rows come in label-time
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from fraudguard.cases.enums import Disposition
-from fraudguard.cases.models import CaseRow
+from fraudguard.cases.enums import AuditAction, Disposition
+from fraudguard.cases.models import AuditRow, CaseRow
 from fraudguard.cases.service import case_label, create_db_engine
 from fraudguard.exceptions import FieldProblem, InputError
 
-__all__ = ["LABEL_COLUMNS", "export_labels"]
+__all__ = ["LABEL_COLUMNS", "export_labels", "record_export"]
 
 LABEL_COLUMNS = ("transaction_id", "is_fraud", "typology", "label_time", "disposition", "case_id")
 _LABELLED = (Disposition.CONFIRMED_FRAUD.value, Disposition.FALSE_POSITIVE.value)
@@ -98,3 +99,24 @@ def export_labels(
         },
         columns=list(LABEL_COLUMNS),
     )
+
+
+def record_export(
+    engine: Engine, actor: str, rows: int, since: datetime | None, until: datetime | None
+) -> None:
+    """Write a label export to the audit trail (the CLI calls this after writing the file)."""
+    with Session(engine) as session, session.begin():
+        session.add(
+            AuditRow(
+                case_id=None,
+                at=datetime.now(UTC),
+                actor=actor,
+                role="cli",
+                action=AuditAction.EXPORT_LABELS.value,
+                details={
+                    "rows": rows,
+                    "since": since.isoformat() if since else None,
+                    "until": until.isoformat() if until else None,
+                },
+            )
+        )
