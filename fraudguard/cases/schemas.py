@@ -92,6 +92,13 @@ class CaseQuery(_Request):
             return [part for item in value for part in str(item).split(",") if part] or None
         return value
 
+    @field_validator("decision")
+    @classmethod
+    def _flagged(cls, value: DecisionOutcome | None) -> DecisionOutcome | None:
+        if value is DecisionOutcome.ALLOW:
+            raise ValueError("cases open only for review or block")
+        return value
+
     @field_validator("score_max")
     @classmethod
     def _score_range(cls, value: float | None, info: ValidationInfo) -> float | None:
