@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests.cases.fixtures are redefined as arguments
 """The case API over a decision log filled by scoring simulated traffic, on SQLite and on
 PostgreSQL: roles, every filter, pagination, every workflow transition, dispositions, the
 append-only audit trail and masked exports."""
