@@ -45,8 +45,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, model_root: Path) -> Iterat
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
     from fastapi.testclient import TestClient
 
-    from tests.cases.fixtures import EVENTS, populate
     from fraudguard.simulate import SimulationConfig, simulate
+    from tests.cases.fixtures import EVENTS, populate
 
     settings = service_settings(tmp_path_factory.mktemp("browser"), model_root, reload_interval_s=0)
     app = create_app(settings)
