@@ -20,10 +20,11 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-connection = context.config.attributes.get("connection")
-if connection is not None:
-    _run(connection)
-else:
+def _main() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
     from fraudguard.cases.service import create_db_engine
     from fraudguard.config import get_settings
 
@@ -31,3 +32,9 @@ else:
     with engine.begin() as own:
         _run(own)
     engine.dispose()
+
+
+# Alembic sets ``context.config`` before it runs this file; a plain import (pytest's doctest
+# collection) finds none and does nothing.
+if hasattr(context, "config"):
+    _main()
