@@ -112,6 +112,8 @@ def test_reviewer_works_a_case_end_to_end(served: Any, browser: Any) -> None:
         headers=auth("reviewer"),
     ).json()
     assert page.locator("h1 small").inner_text().startswith(str(expected["total"]))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-queue.png"), full_page=False)
 
     # Open the first case and read why it was flagged.
     case_id = page.locator("a.case-link").first.inner_text()
