@@ -6,8 +6,8 @@ limits (:class:`DriftThresholds`, defaults documented there):
 * the population stability index of every feature and of the raw columns the model reads
   (:func:`psi`: quantile bins for numbers, top categories plus ``(other)`` for the rest,
   missing values as a bin of their own);
-* the shift of the decision score (PSI and the two-sample Kolmogorov-Smirnov statistic) and
-  of the allow / review / block mix;
+* the shift of the decision score (PSI on fixed score bins, the two-sample
+  Kolmogorov-Smirnov statistic) and of the flagged rate (review + block);
 * each rule's hit rate (ratio, change and Fisher's exact test).
 
 Typical use from a notebook::
@@ -24,6 +24,7 @@ From a shell: ``fraudguard monitor --reference ref.parquet --current last-week.p
 from fraudguard.monitoring.enums import BinningKind, DriftLevel
 from fraudguard.monitoring.psi import MISSING_BIN, OTHER_BIN, binning_kind, psi, psi_from_counts
 from fraudguard.monitoring.schemas import (
+    DEFAULT_SCORE_EDGES,
     DriftReport,
     DriftThresholds,
     PsiLimits,
@@ -40,6 +41,7 @@ from fraudguard.monitoring.service import (
 )
 
 __all__ = [
+    "DEFAULT_SCORE_EDGES",
     "MISSING_BIN",
     "OTHER_BIN",
     "REQUIRED_COLUMNS",

@@ -103,17 +103,24 @@ def _numeric(values: Any) -> bool:
 
 
 def _numeric_bins(
-    reference: pd.Series, current: pd.Series, bins: int
+    reference: pd.Series, current: pd.Series, bins: int, fixed: Sequence[float] | None
 ) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     ref = pd.to_numeric(reference, errors="coerce").to_numpy(dtype=float)
     cur = pd.to_numeric(current, errors="coerce").to_numpy(dtype=float)
     finite = ref[~np.isnan(ref)]
-    edges = (
-        # Edges are observed values, so ties and counts never get edges between them.
-        np.unique(np.quantile(finite, np.linspace(0.0, 1.0, bins + 1)[1:-1], method="inverted_cdf"))
-        if finite.size
-        else np.array([], dtype=float)
-    )
+    if fixed is not None:
+        edges = np.asarray(fixed, dtype=float)
+        if edges.ndim != 1 or not np.all(np.diff(edges) > 0):
+            raise InputError("PSI bin edges must be strictly increasing numbers")
+    else:
+        edges = (
+            # Edges are observed values, so ties and counts never get edges between them.
+            np.unique(
+                np.quantile(finite, np.linspace(0.0, 1.0, bins + 1)[1:-1], method="inverted_cdf")
+            )
+            if finite.size
+            else np.array([], dtype=float)
+        )
     labels = [*_edge_labels(edges), MISSING_BIN]
     missing_index = len(labels) - 1
 
@@ -169,10 +176,13 @@ def psi(
     bins: int = DEFAULT_BINS,
     max_categories: int = DEFAULT_MAX_CATEGORIES,
     epsilon: float = DEFAULT_EPSILON,
+    edges: Sequence[float] | None = None,
 ) -> PsiResult:
     """PSI of ``current`` against ``reference`` (see the module for bins and epsilon).
 
-    ``kind`` defaults to :func:`binning_kind` of the reference. Row order never matters.
+    ``kind`` defaults to :func:`binning_kind` of the reference. Numeric ``edges``, when
+    given, replace the reference's quantiles (right-closed bins, open-ended outer ones):
+    for a calibrated score whose quantiles collapse onto 0. Row order never matters.
     Raises :class:`InputError` when either window is empty.
     """
     ref = _series(reference)
@@ -181,7 +191,7 @@ def psi(
         raise InputError("PSI needs at least one row in each window")
     kind = kind or binning_kind(ref)
     if kind is BinningKind.NUMERIC:
-        labels, ref_counts, cur_counts = _numeric_bins(ref, cur, bins)
+        labels, ref_counts, cur_counts = _numeric_bins(ref, cur, bins, edges)
     else:
         labels, ref_counts, cur_counts = _categorical_bins(ref, cur, max_categories)
     value, terms = psi_from_counts(ref_counts, cur_counts, epsilon)

@@ -13,6 +13,7 @@ traffic stays inside. A thresholds file (YAML or JSON) names only what it change
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from fraudguard.monitoring.enums import BinningKind, DriftLevel
 
 __all__ = [
+    "DEFAULT_SCORE_EDGES",
     "DriftReport",
     "DriftThresholds",
     "PsiLimits",
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 Positive = Annotated[float, Field(gt=0.0)]
+#: Score bins for PSI: fine near 0, where most orders are, and around usual thresholds.
+DEFAULT_SCORE_EDGES = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 0.9)
 
 
 class PsiLimits(BaseModel):
@@ -73,6 +77,12 @@ class DriftThresholds(BaseModel):
     )
     ignore: list[str] = Field(
         default_factory=list, description="Features (or raw columns) not measured at all."
+    )
+    score_edges: list[float] = Field(
+        default_factory=lambda: list(DEFAULT_SCORE_EDGES),
+        description="Bin edges of the score's PSI. Fixed, not the reference's quantiles: "
+        "most orders score (nearly) 0, so score quantiles collapse into one or two bins "
+        "and would hide a change in the tail, where review and block happen.",
     )
     score_psi_warn: Positive = Field(default=0.1, description="PSI of the score that warns.")
     score_psi_alert: Positive = Field(default=0.25, description="PSI of the score that alerts.")
@@ -131,6 +141,9 @@ class DriftThresholds(BaseModel):
         ):
             if getattr(self, high) < getattr(self, low):
                 raise ValueError(f"{high} must not be below {low}")
+        edges = self.score_edges
+        if not edges or any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ValueError("score_edges must be a non-empty, strictly increasing list")
         return self
 
     def feature_psi_limits(self, name: str) -> PsiLimits:
@@ -179,7 +192,7 @@ class WindowSummary:
 
 @dataclass(frozen=True)
 class ScoreDrift:
-    """Shift of the decision score: PSI on reference quantile bins, the two-sample KS test
+    """Shift of the decision score: PSI on fixed score bins, the two-sample KS test
     and the decision mix (``allow`` / ``review`` / ``block`` shares) of both windows.
 
     PSI and KS see the bulk of the scores, where most orders sit near 0; the tail that

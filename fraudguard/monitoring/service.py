@@ -207,8 +207,8 @@ def _score_drift(reference: _Window, current: _Window, thresholds: DriftThreshol
         reference.scores,
         current.scores,
         kind=BinningKind.NUMERIC,
-        bins=thresholds.bins,
         epsilon=thresholds.epsilon,
+        edges=thresholds.score_edges,
     )
     # Asymptotic p-value: windows are hundreds of rows or more, and the exact method gives
     # up (with a warning) on the many tied scores of a calibrated model.

@@ -53,6 +53,22 @@ def test_numeric_bins_are_reference_quantiles_and_open_ended() -> None:
     assert result.top_bin == "<= 24"  # emptied bins weigh most
 
 
+def test_fixed_edges_see_the_tail_that_quantiles_hide() -> None:
+    rng = np.random.default_rng(1)
+    reference = np.r_[np.zeros(9_500), rng.uniform(0.0, 1.0, 500)]  # most orders score 0
+    current = np.r_[np.zeros(9_000), rng.uniform(0.5, 1.0, 1_000)]  # the tail doubles, moves up
+    by_quantile = psi(reference, current)
+    assert by_quantile.bins.index.tolist() == ["<= 0", "> 0", MISSING_BIN]
+    fixed = psi(reference, current, edges=[0.001, 0.1, 0.5, 0.9])
+    assert fixed.bins.index.tolist() == [
+        "<= 0.001", "(0.001, 0.1]", "(0.1, 0.5]", "(0.5, 0.9]", "> 0.9", MISSING_BIN
+    ]  # fmt: skip
+    assert fixed.value > 3 * by_quantile.value
+    assert fixed.top_bin in {"(0.5, 0.9]", "> 0.9", "(0.1, 0.5]"}
+    with pytest.raises(InputError, match="strictly increasing"):
+        psi(reference, current, edges=[0.5, 0.1])
+
+
 def test_tied_values_merge_into_one_bin() -> None:
     reference = np.array([0.0] * 80 + [1.0] * 10 + [5.0] * 10)
     result = psi(reference, reference, bins=10)
