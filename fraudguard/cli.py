@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -26,6 +27,12 @@ reference_app = typer.Typer(
 app.add_typer(reference_app, name="reference")
 models_app = typer.Typer(help="List, inspect, promote and roll back models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+db_app = typer.Typer(
+    help="Create or upgrade the decision log and cases database.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+labels_app = typer.Typer(help="Reviewer dispositions as training labels.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -327,6 +334,92 @@ def models_rollback() -> None:
 
     manifest = ModelRegistry(get_settings().resolved_model_registry).rollback()
     typer.echo(f"rolled back to {manifest.version}")
+
+
+def _moment(value: str | None, option: str) -> datetime | None:
+    """``--since`` / ``--until``: ISO 8601 with an offset, or a day (midnight UTC)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "use 2026-12-01 or 2026-12-01T00:00:00+08:00", param_hint=option
+        ) from None
+    if parsed.tzinfo is None:
+        if len(value) != 10:
+            raise typer.BadParameter("give a time zone offset, e.g. +08:00", param_hint=option)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision; default the newest.")] = "head",
+) -> None:
+    """Apply the shipped migrations to FRAUDGUARD_DATABASE_URL (idempotent)."""
+    from fraudguard.cases import create_db_engine, upgrade_database
+    from fraudguard.config import get_settings
+
+    engine = create_db_engine(get_settings().resolved_database_url)
+    try:
+        reached = upgrade_database(engine, revision)
+    finally:
+        engine.dispose()
+    typer.echo(f"database at revision {reached}")
+
+
+@db_app.command("current")
+@reports_errors
+def db_current() -> None:
+    """Print the database's revision and the newest one shipped."""
+    from fraudguard.cases import create_db_engine, current_revision, head_revision
+    from fraudguard.config import get_settings
+
+    engine = create_db_engine(get_settings().resolved_database_url)
+    try:
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"database {current or 'empty'}, newest {head_revision()}")
+
+
+@labels_app.command("export")
+@reports_errors
+def labels_export(
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet.")],
+    since: Annotated[
+        str | None, typer.Option(help="Labels recorded at or after (date or ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Labels recorded before (date or ISO 8601).")
+    ] = None,
+) -> None:
+    """Write confirmed-fraud and false-positive dispositions as labels (needs_info is none):
+    transaction_id, is_fraud, typology, label_time, disposition, case_id. Audited."""
+    import getpass
+
+    from fraudguard.cases import create_db_engine, export_labels, record_export
+    from fraudguard.config import get_settings
+    from fraudguard.exceptions import InputError
+
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InputError(f"--out must end in .csv or .parquet, not {out.name}")
+    start, end = _moment(since, "--since"), _moment(until, "--until")
+    engine = create_db_engine(get_settings().resolved_database_url)
+    try:
+        frame = export_labels(engine, since=start, until=end)
+        if suffix == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            frame.to_parquet(out, index=False)
+        record_export(engine, f"cli:{getpass.getuser()}"[:64], len(frame), start, end)
+    finally:
+        engine.dispose()
+    fraud = int(frame["is_fraud"].sum())
+    typer.echo(f"wrote {len(frame)} labels ({fraud} fraud, {len(frame) - fraud} genuine) to {out}")
 
 
 @app.command("serve")

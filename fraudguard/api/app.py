@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fraudguard import __version__
 from fraudguard.api.auth import ApiKeys
+from fraudguard.api.cases import router as cases_router
+from fraudguard.api.console import router as console_router
 from fraudguard.api.deps import Services
 from fraudguard.api.logs import REQUEST_ID, configure_logging
 from fraudguard.api.metrics import ServiceMetrics
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.include_router(cases_router)
+    app.include_router(console_router)
     app.add_exception_handler(FraudGuardError, _fraudguard_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,19 +1,57 @@
-"""The tables. No raw personal data: the phone number is stored as ``hash_key(msisdn)`` and
-the features hold counts and verdicts, never the ids they were computed from.
+"""The tables. No raw personal data: the phone number is stored as ``hash_key(msisdn)`` plus
+its display mask (``189****5678``), payer / instrument / device / platform ids only as keyed
+HMACs (to link cases), and the features hold counts and verdicts, never the ids they were
+computed from.
 
-Tables are created with ``metadata.create_all`` for now; Alembic migrations come with the
-cases issue (case workflow: assignment, status changes, analyst notes).
+The schema is created and upgraded by the Alembic revisions in
+``fraudguard/cases/migrations/`` (:func:`fraudguard.cases.upgrade_database`); a test checks
+that they build exactly this metadata.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "CaseRow", "DecisionRow", "metadata"]
+__all__ = ["AuditRow", "Base", "CaseRow", "DecisionRow", "UtcDateTime", "metadata"]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend: SQLite keeps no offset, so values are stored as
+    naive UTC there and come back tagged as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -38,13 +76,34 @@ class DecisionRow(Base):
     ruleset_version: Mapped[str | None] = mapped_column(String(128))
     msisdn_hash: Mapped[str] = mapped_column(String(64), index=True)
     features: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # --- revision 0002: what a reviewer needs without the raw event --------------------
+    event_time: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    amount: Mapped[float | None] = mapped_column(Float)
+    paid_amount: Mapped[float | None] = mapped_column(Float)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    #: ``mask(msisdn)``: the 3 + 4 digits a reviewer reads, never the whole number.
+    msisdn_masked: Mapped[str | None] = mapped_column(String(16))
+    #: Platform shown to reviewers: domain, app package, WeChat account or id (not personal).
+    platform_label: Mapped[str | None] = mapped_column(String(255))
+    payer_key: Mapped[str | None] = mapped_column(String(32))
+    instrument_key: Mapped[str | None] = mapped_column(String(32))
+    device_key: Mapped[str | None] = mapped_column(String(32))
+    platform_key: Mapped[str | None] = mapped_column(String(32))
 
 
 class CaseRow(Base):
-    """A review/block decision waiting for an analyst; shown as ``case-000042``."""
+    """A review/block decision waiting for a reviewer; shown as ``case-000042``.
+
+    Linking keys, score and amount are copied from the decision so the queue, its filters and
+    the linked-case look-ups read one indexed table.
+    """
 
     __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_priority", "status", "priority"),
+        Index("ix_cases_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     transaction_id: Mapped[str] = mapped_column(
@@ -54,4 +113,42 @@ class CaseRow(Base):
     #: score x face value: expected loss, highest first in the queue.
     priority: Mapped[float] = mapped_column(Float, index=True)
     family: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # --- revision 0002: workflow, dispositions, filters, links --------------------------
+    outcome: Mapped[str | None] = mapped_column(String(16), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    amount: Mapped[float | None] = mapped_column(Float)
+    platform_label: Mapped[str | None] = mapped_column(String(255), index=True)
+    #: Rule ids whose reasons the decision carries (false-positive rate per rule).
+    rules: Mapped[list[str] | None] = mapped_column(JSON)
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    disposition: Mapped[str | None] = mapped_column(String(32), index=True)
+    typology: Mapped[str | None] = mapped_column(String(32))
+    disposition_comment: Mapped[str | None] = mapped_column(Text)
+    disposed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    disposed_by: Mapped[str | None] = mapped_column(String(64))
+    payer_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    instrument_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    device_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: Set only for platforms that are not the operator's nor an authorised partner's: every
+    #: Alipay order shares a platform, and that is no ring.
+    platform_key: Mapped[str | None] = mapped_column(String(32), index=True)
+
+
+class AuditRow(Base):
+    """One thing someone did: viewed, assigned, moved, disposed or exported. Append-only:
+    no code path updates or deletes a row, and database triggers refuse both."""
+
+    __tablename__ = "case_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: ``None`` for actions over many cases (exports).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    #: Who: ``role:key-id`` of the API key (never the key), or ``cli:<user>``.
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    #: What changed, e.g. ``{"status": ["open", "in_review"]}``; no personal data.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -13,6 +13,7 @@ import hashlib
 import math
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from pydantic import SecretStr
@@ -21,13 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from fraudguard.cases.database import upgrade_database
 from fraudguard.cases.enums import CaseStatus
-from fraudguard.cases.models import CaseRow, DecisionRow, metadata
+from fraudguard.cases.models import CaseRow, DecisionRow
 from fraudguard.exceptions import ConflictError, FieldProblem, UnavailableError
-from fraudguard.privacy import hash_key
+from fraudguard.privacy import hash_key, mask
 from fraudguard.schema import Decision, DecisionOutcome, RechargeEvent
 
-__all__ = ["DecisionLog", "case_label", "create_db_engine"]
+__all__ = ["DecisionLog", "case_label", "create_db_engine", "link_keys"]
 
 
 def case_label(number: int) -> str:
@@ -68,6 +70,54 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _platform_label(event: RechargeEvent, features: dict[str, Any]) -> str | None:
+    """How reviewers name the platform: its registrable domain, else the URL's host, the app
+    package, the WeChat account, the name or the id the caller sent."""
+    domain = features.get("platform_registrable_domain")
+    if isinstance(domain, str) and domain not in ("", "unknown"):
+        return domain[:255]
+    platform = event.platform
+    if platform.url:
+        host = urlsplit(platform.url).hostname
+        if host:
+            return host[:255]
+    for value in (platform.app_package, platform.wechat_account, platform.name, platform.id):
+        if value:
+            return value[:255]
+    return None
+
+
+def link_keys(
+    event: RechargeEvent, features: dict[str, Any], hmac_key: str | bytes | SecretStr
+) -> dict[str, Any]:
+    """Keyed HMACs of the payer, instrument, device and platform that link cases into rings
+    (a ``kind:`` prefix keeps a payer id from meeting an equal device id), plus the platform
+    label. Operator and partner platforms get no key: sharing Alipay is no ring."""
+    payment, device = event.payment, event.device
+    label = _platform_label(event, features)
+    trusted = bool(features.get("platform_official")) or bool(features.get("platform_authorised"))
+
+    def key(kind: str, value: str | None) -> str | None:
+        return None if not value else hash_key(f"{kind}:{value}", hmac_key)
+
+    return {
+        "platform_label": label,
+        "payer_key": key("payer", payment.payer_id),
+        "instrument_key": key("instrument", payment.instrument_id),
+        "device_key": key("device", device.id),
+        "platform_key": None if trusted else key("platform", label.lower() if label else None),
+    }
+
+
+def _rule_ids(decision: Decision) -> list[str]:
+    """Ids of the rules behind a decision's reasons, in order, once each."""
+    seen: dict[str, None] = {}
+    for reason in decision.reasons:
+        if reason.source.startswith("rule:"):
+            seen.setdefault(reason.source.removeprefix("rule:"), None)
+    return list(seen)
+
+
 def _conflict() -> ConflictError:
     return ConflictError(
         "this transaction_id was already scored with a different body",
@@ -85,7 +135,8 @@ class DecisionLog:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        metadata.create_all(self.engine)
+        """Create or upgrade the schema to the newest Alembic revision (idempotent)."""
+        upgrade_database(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -140,6 +191,7 @@ class DecisionLog:
         fingerprint: str,
     ) -> Decision:
         now = datetime.now(UTC)
+        links = link_keys(event, features, self._hmac_key)
         row = DecisionRow(
             transaction_id=event.transaction_id,
             fingerprint=fingerprint,
@@ -151,6 +203,12 @@ class DecisionLog:
             msisdn_hash=hash_key(event.msisdn, self._hmac_key),
             features={name: _jsonable(value) for name, value in features.items()},
             created_at=now,
+            event_time=event.event_time,
+            amount=event.amount,
+            paid_amount=event.paid_amount,
+            channel=event.channel.value,
+            msisdn_masked=mask(event.msisdn),
+            **links,
         )
         session.add(row)
         session.flush()  # the primary key decides the race here
@@ -162,6 +220,12 @@ class DecisionLog:
                 priority=round(decision.score * event.amount, 2),
                 family=decision.reasons[0].family.value,
                 created_at=now,
+                outcome=decision.decision.value,
+                score=decision.score,
+                amount=event.amount,
+                rules=_rule_ids(decision),
+                updated_at=now,
+                **links,
             )
             session.add(case)
             session.flush()

@@ -1,0 +1,219 @@
+"""Case API: ``/v1/cases`` and ``/v1/audit``. Thin: parse, call :class:`CaseService`, answer.
+
+Roles: ``reviewer`` and ``admin`` act on cases; ``analyst`` reads (queue, cases, dashboard,
+exports); ``scorer`` keys get 403. Exports mask personal data for everyone; ``admin`` exports
+also carry the keyed hashes (:data:`~fraudguard.cases.PSEUDONYM_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, TypeVar
+
+import pydantic
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import AwareDatetime
+
+from fraudguard.api.deps import JsonBody, ServicesDep, _RequireRole
+from fraudguard.api.enums import Role
+from fraudguard.api.schemas import ErrorBody
+from fraudguard.cases import (
+    Actor,
+    AssignRequest,
+    AuditAction,
+    AuditEntry,
+    CaseDetail,
+    CasePage,
+    CaseQuery,
+    CaseService,
+    Dashboard,
+    DispositionRequest,
+    TransitionRequest,
+    audit_trail,
+)
+from fraudguard.exceptions import InputError
+from fraudguard.privacy import hash_key
+from fraudguard.schema import field_problems
+
+__all__ = [
+    "ACTING_ROLES",
+    "PSEUDONYM_ROLES",
+    "READING_ROLES",
+    "CaseActor",
+    "CaseReader",
+    "CasesDep",
+    "actor_id",
+    "case_service",
+    "router",
+]
+
+#: Who may change a case (assign, move, dispose).
+ACTING_ROLES = (Role.REVIEWER, Role.ADMIN)
+#: Who may read cases, the dashboard, the audit trail and export.
+READING_ROLES = (Role.REVIEWER, Role.ANALYST, Role.ADMIN)
+#: Roles whose exports include keyed hashes of the phone number, payer, instrument, device.
+PSEUDONYM_ROLES = frozenset({Role.ADMIN})
+
+router = APIRouter(tags=["cases"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 503)
+}
+
+
+def actor_id(role: Role | str, api_key: str, hmac_key: Any) -> str:
+    """``reviewer:1a2b3c4d5e``: the role and a keyed hash of the key (never the key), so the
+    audit trail tells two keys of one role apart."""
+    return f"{role}:{hash_key('api-key:' + api_key, hmac_key)[:10]}"
+
+
+class _RequireActor(_RequireRole):
+    """The existing key and role check, plus who the key is for the audit trail."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        services: ServicesDep,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Actor:
+        role = super().__call__(services, authorization)
+        token = (authorization or "").partition(" ")[2].strip()
+        return Actor(id=actor_id(role, token, services.scorer.settings.hmac_key), role=role)
+
+
+CaseReader = Annotated[Actor, Depends(_RequireActor(*READING_ROLES))]
+CaseActor = Annotated[Actor, Depends(_RequireActor(*ACTING_ROLES))]
+
+
+def case_service(request: Request, services: ServicesDep) -> CaseService:
+    """One :class:`CaseService` per app, over the decision log's engine."""
+    current: CaseService | None = getattr(request.app.state, "case_service", None)
+    if current is None or current.engine is not services.log.engine:
+        current = CaseService(
+            services.log.engine,
+            specs=services.scorer.specs,
+            reference=services.scorer.reference,
+        )
+        request.app.state.case_service = current
+    return current
+
+
+CasesDep = Annotated[CaseService, Depends(case_service)]
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def _parse(model: type[M], body: dict[str, Any], what: str) -> M:
+    try:
+        return model.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise InputError(f"the {what} is invalid", field_problems(exc)) from None
+
+
+def _json(model: pydantic.BaseModel) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@router.get("/v1/cases", response_model=CasePage, responses=_ERRORS, summary="List cases")
+def list_cases(
+    query: Annotated[CaseQuery, Query()], cases: CasesDep, _actor: CaseReader
+) -> Response:
+    """The queue: filter by status (repeat or comma-separate), family, decision, platform,
+    assignee (``none`` = unassigned), opening time and score; sort; page."""
+    return _json(cases.list_cases(query))
+
+
+@router.get(
+    "/v1/cases/export",
+    responses={200: {"content": {"text/csv": {}}}, **_ERRORS},
+    summary="Export cases (CSV)",
+)
+def export_cases(
+    since: Annotated[AwareDatetime, Query(description="Opened at or after (with offset).")],
+    until: Annotated[AwareDatetime, Query(description="Opened before (with offset).")],
+    cases: CasesDep,
+    actor: CaseReader,
+) -> StreamingResponse:
+    """Cases opened in ``[since, until)`` as CSV, phone numbers masked; audited."""
+    lines: Iterator[str] = cases.export_csv(
+        since, until, actor, include_pseudonyms=actor.role in PSEUDONYM_ROLES
+    )
+    name = f"cases-{since:%Y%m%d}-{until:%Y%m%d}.csv"
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/v1/cases/dashboard", response_model=Dashboard, responses=_ERRORS, summary="Dashboard")
+def dashboard(
+    cases: CasesDep,
+    _actor: CaseReader,
+    days: Annotated[int, Query(ge=1, le=366)] = 14,
+) -> Response:
+    """Flag volume by family per day, the review backlog, false-positive rate per rule."""
+    return _json(cases.dashboard(days))
+
+
+@router.get("/v1/cases/{case_id}", response_model=CaseDetail, responses=_ERRORS, summary="One case")
+def get_case(case_id: str, cases: CasesDep, actor: CaseReader) -> Response:
+    """The full decision, why it was flagged, linked cases and the history; audited."""
+    return _json(cases.get_case(case_id, actor))
+
+
+@router.get(
+    "/v1/cases/{case_id}/history",
+    response_model=list[AuditEntry],
+    responses=_ERRORS,
+    summary="A case's audit trail",
+)
+def case_history(case_id: str, cases: CasesDep, _actor: CaseReader) -> list[AuditEntry]:
+    return cases.history(case_id)
+
+
+@router.post(
+    "/v1/cases/{case_id}/assign", response_model=CaseDetail, responses=_ERRORS, summary="Assign"
+)
+def assign_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor) -> Response:
+    """``{"assignee": "name"}`` or ``{"assignee": null}``; assigning an open case starts
+    its review."""
+    request = _parse(AssignRequest, body, "assignment")
+    return _json(cases.assign(case_id, request.assignee, actor))
+
+
+@router.post(
+    "/v1/cases/{case_id}/transition",
+    response_model=CaseDetail,
+    responses=_ERRORS,
+    summary="Change status",
+)
+def transition_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor) -> Response:
+    """``{"status": "escalated", "comment": "..."}``; 409 for a move the workflow forbids."""
+    request = _parse(TransitionRequest, body, "transition")
+    return _json(cases.transition(case_id, request, actor))
+
+
+@router.post(
+    "/v1/cases/{case_id}/disposition",
+    response_model=CaseDetail,
+    responses=_ERRORS,
+    summary="Record a disposition",
+)
+def dispose_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor) -> Response:
+    """``{"disposition": "confirmed_fraud", "typology": "fake_discount_scam", "comment":
+    "..."}``; ``false_positive`` and ``needs_info`` take no typology. The comment is required."""
+    request = _parse(DispositionRequest, body, "disposition")
+    return _json(cases.dispose(case_id, request, actor))
+
+
+@router.get("/v1/audit", response_model=list[AuditEntry], responses=_ERRORS, summary="Audit trail")
+def audit(
+    cases: CasesDep,
+    _actor: CaseReader,
+    action: AuditAction | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[AuditEntry]:
+    """Newest first. Read-only: no endpoint edits or deletes an entry, and the database
+    refuses it too."""
+    return audit_trail(cases.engine, action=action, limit=limit, offset=offset)

@@ -1,0 +1,537 @@
+"""The review console: server-rendered pages under ``/console`` (Jinja2), in Chinese and
+English, over the same :class:`~fraudguard.cases.CaseService` as the case API.
+
+* **Login** with an API key of role ``reviewer``, ``analyst`` or ``admin``. The key is checked
+  once and never stored: the session cookie (signed with itsdangerous under a key derived from
+  ``FRAUDGUARD_HMAC_KEY``; ``HttpOnly``, ``SameSite=Strict``, ``Secure`` over HTTPS, 8 hours)
+  holds the role, the audit id of the key and a CSRF token.
+* **CSRF**: every form carries the session's token; a POST without the matching token is
+  refused (403) and changes nothing.
+* Pages show phone numbers masked (``189****5678``) and no payer, instrument or device ids.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import pydantic
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from fraudguard.api.cases import ACTING_ROLES, READING_ROLES, CasesDep, actor_id
+from fraudguard.api.console_text import LANGUAGES, text_for
+from fraudguard.api.deps import ServicesDep
+from fraudguard.cases import (
+    Actor,
+    CaseQuery,
+    CaseSort,
+    CaseStatus,
+    Disposition,
+    DispositionRequest,
+    FraudTypology,
+    TransitionRequest,
+)
+from fraudguard.exceptions import FraudGuardError
+from fraudguard.privacy import hash_key
+from fraudguard.schema import DecisionOutcome, ReasonFamily
+
+__all__ = ["SESSION_COOKIE", "router"]
+
+SESSION_COOKIE = "fg_console"
+SESSION_MAX_AGE_S = 8 * 3600
+_STATIC = {"console.css": "text/css; charset=utf-8"}
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+_environment = Environment(
+    loader=PackageLoader("fraudguard.api", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_environment)
+
+
+class _Session:
+    """The console session as read from (and written back to) the signed cookie."""
+
+    def __init__(self, data: dict[str, Any], fresh: bool) -> None:
+        self.data = data
+        self.fresh = fresh
+
+    @property
+    def csrf(self) -> str:
+        return str(self.data["csrf"])
+
+    @property
+    def lang(self) -> str:
+        return str(self.data.get("lang", "zh"))
+
+    @property
+    def actor(self) -> Actor | None:
+        if "actor" not in self.data:
+            return None
+        return Actor(id=self.data["actor"], role=self.data["role"])
+
+
+def _serializer(services: ServicesDep) -> URLSafeTimedSerializer:
+    secret = hash_key("console-session", services.scorer.settings.hmac_key)
+    return URLSafeTimedSerializer(secret, salt="fraudguard-console")
+
+
+Serializer = Annotated[URLSafeTimedSerializer, Depends(_serializer)]
+
+
+def _session(request: Request, serializer: Serializer) -> _Session:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        try:
+            data = serializer.loads(raw, max_age=SESSION_MAX_AGE_S)
+            if isinstance(data, dict) and isinstance(data.get("csrf"), str):
+                return _Session(data, fresh=False)
+        except BadSignature:
+            pass
+    accept = request.headers.get("accept-language", "").lower()
+    lang = "en" if accept.startswith("en") else "zh"
+    return _Session({"csrf": secrets.token_urlsafe(32), "lang": lang}, fresh=True)
+
+
+SessionDep = Annotated[_Session, Depends(_session)]
+
+
+def _store(
+    response: Response, request: Request, session: _Session, serializer: URLSafeTimedSerializer
+) -> Response:
+    response.set_cookie(
+        SESSION_COOKIE,
+        serializer.dumps(session.data),
+        max_age=SESSION_MAX_AGE_S,
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _page(
+    request: Request,
+    session: _Session,
+    serializer: URLSafeTimedSerializer,
+    template: str,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    t = text_for(session.lang)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": t,
+            "lang": session.lang,
+            "languages": LANGUAGES,
+            "csrf": session.csrf,
+            "actor": session.actor,
+            "can_act": session.actor is not None and session.actor.role in ACTING_ROLES,
+            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'"
+    )
+    if session.fresh:
+        _store(response, request, session, serializer)
+    return response
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return _redirect("/console/login?" + urlencode({"next": request.url.path}))
+
+
+def _safe_next(value: str | None) -> str:
+    """Only console paths: no open redirect through ``next``."""
+    if value and value.startswith("/console") and "//" not in value and "\\" not in value:
+        return value
+    return "/console/cases"
+
+
+def _check_csrf(session: _Session, token: str) -> bool:
+    return not session.fresh and secrets.compare_digest(session.csrf, token)
+
+
+def _csrf_refused(
+    request: Request, session: _Session, serializer: URLSafeTimedSerializer
+) -> Response:
+    return _page(
+        request,
+        session,
+        serializer,
+        "error.html",
+        status_code=403,
+        message=text_for(session.lang)["csrf_refused"],
+    )
+
+
+# --- login -------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def console_home() -> Response:
+    return _redirect("/console/cases")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, session: SessionDep, serializer: Serializer, next: str | None = None
+) -> Response:
+    return _page(request, session, serializer, "login.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    serializer: Serializer,
+    api_key: Annotated[str, Form(max_length=256)] = "",
+    csrf: Annotated[str, Form(max_length=256)] = "",
+    next: Annotated[str, Form(max_length=512)] = "/console/cases",
+) -> Response:
+    t = text_for(session.lang)
+    if not _check_csrf(session, csrf):
+        return _csrf_refused(request, session, serializer)
+    try:
+        role = services.keys.authenticate(f"Bearer {api_key.strip()}")
+    except FraudGuardError:
+        return _page(
+            request,
+            session,
+            serializer,
+            "login.html",
+            401,
+            next=_safe_next(next),
+            error=t["login_unknown"],
+        )
+    if role not in READING_ROLES:
+        return _page(
+            request,
+            session,
+            serializer,
+            "login.html",
+            403,
+            next=_safe_next(next),
+            error=t["login_role"],
+        )
+    # A new session (and CSRF token) at login: a token planted before login is useless.
+    fresh = _Session(
+        {
+            "csrf": secrets.token_urlsafe(32),
+            "lang": session.lang,
+            "actor": actor_id(role, api_key.strip(), services.scorer.settings.hmac_key),
+            "role": role.value,
+        },
+        fresh=True,
+    )
+    return _store(_redirect(_safe_next(next)), request, fresh, serializer)
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    session: SessionDep,
+    serializer: Serializer,
+    csrf: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    if not _check_csrf(session, csrf):
+        return _csrf_refused(request, session, serializer)
+    response = _redirect("/console/login")
+    response.delete_cookie(SESSION_COOKIE, path="/console")
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_language(
+    lang: str,
+    request: Request,
+    session: SessionDep,
+    serializer: Serializer,
+    next: str | None = None,
+) -> Response:
+    """Switch the language (not a state change worth a CSRF token: only the display)."""
+    if lang in LANGUAGES:
+        session.data["lang"] = lang
+    return _store(_redirect(_safe_next(next)), request, session, serializer)
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    media = _STATIC.get(name)
+    if media is None:
+        return Response("not found", status_code=404, media_type="text/plain")
+    from importlib.resources import files
+
+    body = files("fraudguard.api").joinpath("static", name).read_bytes()
+    return Response(body, media_type=media, headers={"Cache-Control": "max-age=3600"})
+
+
+# --- the queue, a case, the dashboard ----------------------------------------------------
+
+_QUEUE_FIELDS = (
+    "status",
+    "family",
+    "decision",
+    "platform",
+    "assignee",
+    "created_from",
+    "created_to",
+    "score_min",
+    "score_max",
+    "sort",
+    "page",
+)
+
+
+def _queue_query(request: Request) -> tuple[CaseQuery, dict[str, str], list[tuple[str, str]]]:
+    """The queue filters from the query string; bad ones are named and dropped."""
+    raw = {k: v for k, v in request.query_params.items() if k in _QUEUE_FIELDS and v.strip()}
+    values: dict[str, Any] = dict(raw)
+    for key in ("created_from", "created_to"):
+        # The form's date inputs give a day: the day starts at midnight China time.
+        if key in values and len(values[key]) == 10:
+            values[key] = values[key] + "T00:00:00+08:00"
+    problems: list[tuple[str, str]] = []
+    try:
+        return CaseQuery.model_validate({**values, "page_size": 50}), raw, problems
+    except pydantic.ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        problems = [(str(e["loc"][0]) if e["loc"] else "query", e["msg"]) for e in exc.errors()]
+        kept = {k: v for k, v in values.items() if k not in bad}
+        try:
+            query = CaseQuery.model_validate({**kept, "page_size": 50})
+        except pydantic.ValidationError:
+            query = CaseQuery(page_size=50)
+        return query, raw, problems
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def queue(
+    request: Request, session: SessionDep, serializer: Serializer, cases: CasesDep
+) -> Response:
+    if session.actor is None:
+        return _login_redirect(request)
+    query, raw, problems = _queue_query(request)
+    page = cases.list_cases(query)
+    pages = max(1, -(-page.total // page.page_size))
+
+    def link(**changes: Any) -> str:
+        merged = {**raw, **{k: str(v) for k, v in changes.items()}}
+        return "/console/cases?" + urlencode({k: v for k, v in merged.items() if v})
+
+    return _page(
+        request,
+        session,
+        serializer,
+        "queue.html",
+        page=page,
+        pages=pages,
+        filters=raw,
+        problems=problems,
+        link=link,
+        sort=query.sort.value,
+        statuses=list(CaseStatus),
+        families=list(ReasonFamily),
+        decisions=[DecisionOutcome.REVIEW, DecisionOutcome.BLOCK],
+        sorts=list(CaseSort),
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    case_id: str,
+    request: Request,
+    session: SessionDep,
+    serializer: Serializer,
+    cases: CasesDep,
+    done: str | None = None,
+) -> Response:
+    actor = session.actor
+    if actor is None:
+        return _login_redirect(request)
+    try:
+        detail = cases.get_case(case_id, actor)
+    except FraudGuardError as error:
+        return _page(
+            request,
+            session,
+            serializer,
+            "error.html",
+            status_code=error.status_code,
+            message=text_for(session.lang)["case_missing"],
+        )
+    return _case(request, session, serializer, detail, notice=done)
+
+
+def _case(
+    request: Request,
+    session: _Session,
+    serializer: URLSafeTimedSerializer,
+    detail: Any,
+    *,
+    status_code: int = 200,
+    errors: list[tuple[str, str]] | None = None,
+    notice: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    return _page(
+        request,
+        session,
+        serializer,
+        "case.html",
+        status_code,
+        case=detail,
+        errors=errors or [],
+        notice=notice,
+        form=form or {},
+        dispositions=list(Disposition),
+        typologies=list(FraudTypology),
+        now=datetime.now(UTC),
+    )
+
+
+def _act(
+    case_id: str,
+    request: Request,
+    session: _Session,
+    serializer: URLSafeTimedSerializer,
+    cases: Any,
+    csrf: str,
+    action: Any,
+    notice: str,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """Run one case action from a form: login, role and CSRF first, errors shown on the
+    case page with the field named, success redirects (POST, redirect, GET)."""
+    actor = session.actor
+    if actor is None:
+        return _login_redirect(request)
+    if not _check_csrf(session, csrf):
+        return _csrf_refused(request, session, serializer)
+    t = text_for(session.lang)
+    if actor.role not in ACTING_ROLES:
+        errors = [("role", t["read_only"])]
+        status = 403
+    else:
+        try:
+            action(actor)
+        except pydantic.ValidationError as exc:
+            errors = [
+                (".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
+            ]
+            status = 422
+        except FraudGuardError as error:
+            errors = [(p.location, p.message) for p in error.problems] or [("case", error.message)]
+            status = error.status_code
+        else:
+            return _redirect(f"/console/cases/{case_id}?done={notice}")
+    try:
+        detail = cases.get_case(case_id, actor, record_view=False)
+    except FraudGuardError:
+        return _page(
+            request, session, serializer, "error.html", status_code=404, message=t["case_missing"]
+        )
+    return _case(request, session, serializer, detail, status_code=status, errors=errors, form=form)
+
+
+@router.post("/cases/{case_id}/assign", response_class=HTMLResponse)
+def assign(
+    case_id: str,
+    request: Request,
+    session: SessionDep,
+    serializer: Serializer,
+    cases: CasesDep,
+    csrf: Annotated[str, Form(max_length=256)] = "",
+    unassign: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    def run(actor: Actor) -> None:
+        cases.assign(case_id, None if unassign else actor.id, actor)
+
+    return _act(case_id, request, session, serializer, cases, csrf, run, "assigned")
+
+
+@router.post("/cases/{case_id}/status", response_class=HTMLResponse)
+def change_status(
+    case_id: str,
+    request: Request,
+    session: SessionDep,
+    serializer: Serializer,
+    cases: CasesDep,
+    csrf: Annotated[str, Form(max_length=256)] = "",
+    status: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    def run(actor: Actor) -> None:
+        cases.transition(case_id, TransitionRequest.model_validate({"status": status}), actor)
+
+    return _act(case_id, request, session, serializer, cases, csrf, run, "status")
+
+
+@router.post("/cases/{case_id}/disposition", response_class=HTMLResponse)
+def dispose(
+    case_id: str,
+    request: Request,
+    session: SessionDep,
+    serializer: Serializer,
+    cases: CasesDep,
+    csrf: Annotated[str, Form(max_length=256)] = "",
+    disposition: Annotated[str, Form(max_length=32)] = "",
+    typology: Annotated[str, Form(max_length=32)] = "",
+    comment: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    body: dict[str, Any] = {"disposition": disposition, "comment": comment}
+    if typology:
+        body["typology"] = typology
+
+    def run(actor: Actor) -> None:
+        cases.dispose(case_id, DispositionRequest.model_validate(body), actor)
+
+    form = {"disposition": disposition, "typology": typology, "comment": comment}
+    return _act(case_id, request, session, serializer, cases, csrf, run, "disposition", form)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(
+    request: Request, session: SessionDep, serializer: Serializer, cases: CasesDep
+) -> Response:
+    if session.actor is None:
+        return _login_redirect(request)
+    board = cases.dashboard(14)
+    days = sorted({v.day for v in board.volume})
+    families = sorted({v.family for v in board.volume})
+    grid = {(v.day, v.family): v.cases for v in board.volume}
+    totals = {day: sum(grid.get((day, f), 0) for f in families) for day in days}
+    peak = max(totals.values(), default=0) or 1
+    return _page(
+        request,
+        session,
+        serializer,
+        "dashboard.html",
+        board=board,
+        days=days,
+        families=families,
+        grid=grid,
+        totals=totals,
+        peak=peak,
+    )

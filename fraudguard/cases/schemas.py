@@ -1,0 +1,281 @@
+"""What the case API reads and answers: queue filters, case views, workflow requests, the
+audit trail, the dashboard. Every id and phone number here is masked or a keyed hash."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from fraudguard.cases.enums import (
+    AuditAction,
+    CaseSort,
+    CaseStatus,
+    Disposition,
+    FraudTypology,
+    LinkKind,
+)
+from fraudguard.schema import Decision, DecisionOutcome, ReasonFamily
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "Actor",
+    "AssignRequest",
+    "AuditEntry",
+    "BacklogSummary",
+    "CaseDetail",
+    "CasePage",
+    "CaseQuery",
+    "CaseSummary",
+    "Dashboard",
+    "DispositionRequest",
+    "FamilyDay",
+    "LinkedCase",
+    "RuleFalsePositives",
+    "Signal",
+    "SignalGroup",
+    "TransitionRequest",
+]
+
+MAX_PAGE_SIZE = 200
+_ASSIGNEE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Actor(BaseModel):
+    """Who acts: ``id`` is ``role:key-id`` (a keyed hash of the API key, never the key)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    role: Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class CaseQuery(_Request):
+    """Queue filters; every one is optional and they combine with AND."""
+
+    status: list[CaseStatus] | None = Field(
+        default=None, description="One or more statuses; default every status."
+    )
+    family: ReasonFamily | None = Field(default=None, description="Family of the top reason.")
+    decision: DecisionOutcome | None = Field(default=None, description="review or block.")
+    platform: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
+        default=None, description="Exact platform label (domain, app package, account)."
+    )
+    assignee: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="Assigned reviewer; `none` for unassigned cases."
+    )
+    created_from: AwareDatetime | None = Field(
+        default=None, description="Opened at or after (ISO 8601 with offset)."
+    )
+    created_to: AwareDatetime | None = Field(
+        default=None, description="Opened before (ISO 8601 with offset)."
+    )
+    score_min: Annotated[float, Field(ge=0, le=1)] | None = None
+    score_max: Annotated[float, Field(ge=0, le=1)] | None = None
+    sort: CaseSort = CaseSort.PRIORITY
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 50
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _split_statuses(cls, value: Any) -> Any:
+        # ``?status=open,in_review`` as well as ``?status=open&status=in_review``.
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            return [part for item in value for part in str(item).split(",") if part] or None
+        return value
+
+    @field_validator("decision")
+    @classmethod
+    def _flagged(cls, value: DecisionOutcome | None) -> DecisionOutcome | None:
+        if value is DecisionOutcome.ALLOW:
+            raise ValueError("cases open only for review or block")
+        return value
+
+    @field_validator("score_max")
+    @classmethod
+    def _score_range(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("score_min")
+        if value is not None and low is not None and low > value:
+            raise ValueError("must not be below score_min")
+        return value
+
+    @field_validator("created_to")
+    @classmethod
+    def _time_range(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("created_from")
+        if value is not None and start is not None and start >= value:
+            raise ValueError("must be after created_from")
+        return value
+
+
+class CaseSummary(BaseModel):
+    """One row of the queue."""
+
+    case_id: str
+    transaction_id: str
+    status: CaseStatus
+    decision: str | None
+    score: float | None
+    amount: float | None
+    priority: float
+    family: str
+    platform: str | None
+    msisdn: str | None = Field(description="Masked, e.g. 189****5678.")
+    assignee: str | None
+    disposition: Disposition | None
+    created_at: datetime
+    age_hours: float
+    sla_due: datetime
+    sla_breached: bool
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class LinkedCase(BaseModel):
+    """Another case that shares a payer, instrument, device or (unverified) platform."""
+
+    case_id: str
+    transaction_id: str
+    status: CaseStatus
+    decision: str | None
+    score: float | None
+    amount: float | None
+    family: str
+    disposition: Disposition | None
+    created_at: datetime
+    shared: list[LinkKind]
+
+
+class Signal(BaseModel):
+    """One feature that mattered, in words."""
+
+    name: str
+    value: Any
+    description: str
+    description_zh: str
+
+
+class SignalGroup(BaseModel):
+    """Why a case was flagged, one side at a time (platform, promotion, network, velocity)."""
+
+    group: str
+    title: str
+    title_zh: str
+    summary: str | None = None
+    summary_zh: str | None = None
+    signals: list[Signal]
+
+
+class AuditEntry(BaseModel):
+    id: int
+    case_id: str | None
+    at: datetime
+    actor: str
+    role: str
+    action: AuditAction
+    details: dict[str, Any]
+
+
+class CaseDetail(CaseSummary):
+    decision_body: Decision = Field(description="The decision exactly as answered.")
+    event_time: datetime | None
+    paid_amount: float | None
+    channel: str | None
+    typology: FraudTypology | None
+    disposition_comment: str | None
+    disposed_at: datetime | None
+    disposed_by: str | None
+    rules: list[str]
+    signals: list[SignalGroup]
+    linked: list[LinkedCase]
+    history: list[AuditEntry]
+    allowed_transitions: list[CaseStatus]
+
+
+class AssignRequest(_Request):
+    assignee: str | None = Field(
+        description="Reviewer to assign (letters, digits and . _ : @ -), or null to unassign."
+    )
+
+    @field_validator("assignee")
+    @classmethod
+    def _check(cls, value: str | None) -> str | None:
+        if value is not None and not _ASSIGNEE.fullmatch(value):
+            raise ValueError("use 1-64 letters, digits or . _ : @ -")
+        return value
+
+
+class TransitionRequest(_Request):
+    status: CaseStatus
+    comment: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class DispositionRequest(_Request):
+    disposition: Disposition
+    comment: Annotated[str, Field(min_length=1, max_length=2000)] = Field(
+        description="Why: mandatory, shown in the history."
+    )
+
+    @field_validator("comment")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("write why (the comment cannot be blank)")
+        return value
+
+    typology: FraudTypology | None = Field(
+        default=None,
+        validate_default=True,
+        description="Required for confirmed_fraud; refused otherwise.",
+    )
+
+    @field_validator("typology")
+    @classmethod
+    def _typology(cls, value: FraudTypology | None, info: ValidationInfo) -> FraudTypology | None:
+        disposition = info.data.get("disposition")
+        if disposition is Disposition.CONFIRMED_FRAUD and value is None:
+            raise ValueError(f"required for confirmed_fraud: one of {', '.join(FraudTypology)}")
+        if disposition is not None and disposition is not Disposition.CONFIRMED_FRAUD and value:
+            raise ValueError("only for confirmed_fraud; leave it out")
+        return value
+
+
+class FamilyDay(BaseModel):
+    day: str
+    family: str
+    cases: int
+
+
+class BacklogSummary(BaseModel):
+    by_status: dict[str, int]
+    unassigned: int
+    sla_breached: int
+    oldest_age_hours: float | None
+
+
+class RuleFalsePositives(BaseModel):
+    rule: str
+    confirmed_fraud: int
+    false_positive: int
+    false_positive_rate: float
+
+
+class Dashboard(BaseModel):
+    days: int
+    volume: list[FamilyDay]
+    backlog: BacklogSummary
+    rules: list[RuleFalsePositives]

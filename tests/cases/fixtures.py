@@ -1,0 +1,142 @@
+"""Shared fixtures for the case API, console and browser tests: a service whose decision log
+(SQLite, or a throw-away PostgreSQL database) holds cases opened by scoring simulated traffic
+through the real ``/v1/score/batch`` endpoint.
+
+Import these into a test module: ``from tests.cases.fixtures import ...``.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from fraudguard.api import create_app
+from fraudguard.config import Settings
+from fraudguard.schema import FLAT_COLUMNS, from_flat
+from fraudguard.simulate import SimulationConfig, simulate
+from tests.api.conftest import KEYS, auth, service_settings
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+#: Simulated orders scored per store: enough for ~100 cases across every family.
+EVENTS = 6_000
+#: Allowed orders kept in the log besides every flagged one (1 in N).
+ALLOWED_KEPT = 20
+
+
+def postgres_unreachable() -> str | None:
+    try:
+        import psycopg
+
+        psycopg.connect(PG_ADMIN, connect_timeout=2).close()
+    except Exception as error:
+        return f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(error).__name__})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A uniquely named PostgreSQL database for this test session, dropped afterwards."""
+    reason = postgres_unreachable()
+    if reason is not None:
+        pytest.skip(reason)
+    import psycopg
+
+    name = f"fg_cases_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class Store:
+    """A running service over a populated decision log."""
+
+    client: TestClient
+    settings: Settings
+    frame: pd.DataFrame
+    backend: str
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _taken: set[str] = field(default_factory=set)
+
+    def take(self, **filters: Any) -> str:
+        """A case no other test has used (tests share one store per backend)."""
+        page = self.client.get(
+            "/v1/cases",
+            params={"page_size": 200, "status": "open", **filters},
+            headers=auth("admin"),
+        ).json()
+        for item in page["items"]:
+            if item["case_id"] not in self._taken:
+                self._taken.add(item["case_id"])
+                return str(item["case_id"])
+        raise AssertionError(f"no unused open case left for {filters}")
+
+
+def populate(client: TestClient, frame: pd.DataFrame, through_api: int = 40) -> dict[str, Any]:
+    """Score ``frame`` with the app's own scorer and record the decisions in its decision log
+    (the batch path: the online path costs ~10 ms an event on a busy 2-core machine); the
+    first ``through_api`` orders go through ``POST /v1/score/batch`` itself. Returns the
+    decisions by transaction id."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    bodies = [
+        from_flat({k: _jsonable(v) for k, v in row.items()}).model_dump(mode="json")
+        for row in frame.iloc[:through_api].to_dict("records")
+    ]
+    response = client.post("/v1/score/batch", json={"events": bodies}, headers=auth("scorer"))
+    assert response.status_code == 200, response.text
+    decisions: dict[str, Any] = {r["transaction_id"]: r for r in response.json()["results"]}
+    rest = frame.iloc[through_api:].reset_index(drop=True)
+    flat = rest.reindex(columns=list(FLAT_COLUMNS))
+    scored = services.scorer.score_many(rest)
+    features = services.scorer.extractor.extract_many(flat).to_dict("records")
+    rows = rest.to_dict("records")
+    for i, decision in enumerate(scored):
+        if decision.decision.value == "allow" and i % ALLOWED_KEPT:
+            continue
+        event = from_flat({k: _jsonable(v) for k, v in rows[i].items()})
+        stored = services.log.record(event, decision, features[i])
+        decisions[stored.transaction_id] = stored.model_dump(mode="json")
+    return decisions
+
+
+def open_store(
+    home: Path, registry: Path, database_url: str | None, backend: str
+) -> Iterator[Store]:
+    settings = service_settings(home, registry, database_url=database_url, reload_interval_s=0)
+    frame = simulate(SimulationConfig(events=EVENTS, seed=11))
+    with TestClient(create_app(settings)) as client:
+        store = Store(client, settings, frame, backend)
+        store.decisions = populate(client, frame)
+        yield store
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model_root: Path
+) -> Iterator[Store]:
+    """The populated service, once per backend per session."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    yield from open_store(tmp_path_factory.mktemp("cases"), model_root, url, request.param)
+
+
+__all__ = ["KEYS", "Store", "auth", "open_store", "pg_url", "populate", "store"]
