@@ -178,7 +178,8 @@ def merge_labels(
 
     old_times = old_time.to_numpy()
     earliest = np.where(same & (old_times < review_time), old_times, review_time)
-    times = history_times.copy()
+    # Reviewer times carry microseconds; a history read from Parquet may hold milliseconds.
+    times = history_times.dt.as_unit("ns")
     times.iloc[rows] = pd.DatetimeIndex(earliest, tz="UTC").tz_convert(history_times.dt.tz)
     verdicts = frame["is_fraud"].astype(bool).to_numpy(copy=True)
     verdicts[rows] = review_fraud

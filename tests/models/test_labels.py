@@ -76,10 +76,21 @@ def test_added_confirmed_and_overturned(history: pd.DataFrame) -> None:
     assert "4 reviewer labels applied: 1 added, 1 confirmed, 2 overturned" in merged.summary()
 
 
+def test_a_millisecond_history_takes_microsecond_review_times(history: pd.DataFrame) -> None:
+    coarse = history.assign(label_time=history["label_time"].dt.as_unit("ms"))  # as Parquet
+    review = labels([("t4", True, "laundering", "2026-11-16 10:11:12.345678")])
+    merged = merge_labels(coarse, review)
+    assert merged.frame.loc[3, "label_time"] == review.loc[0, "label_time"]
+    assert merged.frame.loc[0, "label_time"] == history.loc[0, "label_time"]
+
+
 def test_a_later_confirmation_keeps_the_earlier_chargeback_time(history: pd.DataFrame) -> None:
     merged = merge_labels(history, labels([("t1", True, None, "2026-12-01 00:00")]))
     assert merged.frame.loc[0, "label_time"] == history.loc[0, "label_time"]
-    assert merged.frame.loc[1:].equals(history.loc[1:])  # nothing else changed
+    # Nothing else changed (times may come back at a finer resolution).
+    rest, before = merged.frame.loc[1:], history.loc[1:]
+    assert rest.drop(columns="label_time").equals(before.drop(columns="label_time"))
+    assert rest["label_time"].tolist() == before["label_time"].tolist()
 
 
 def test_a_revised_disposition_keeps_the_latest(history: pd.DataFrame) -> None:
