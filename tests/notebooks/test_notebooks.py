@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -46,13 +48,23 @@ def test_committed_notebooks_are_clean(path: Path) -> None:
             assert cell.execution_count is None, f"{where} has an execution count"
         assert not cell.get("attachments"), f"{where} has attachments"
     assert set(notebook.metadata) <= {"kernelspec", "language_info"}, notebook.metadata
+    assert notebook.metadata["kernelspec"]["name"] == "python3"  # the project's own install
+    # What the pre-commit hook does must leave the committed file as it is.
+    stripped = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [sys.executable, "-m", "nbstripout", "--verify", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert stripped.returncode == 0, f"{path.name}: run nbstripout ({stripped.stdout.strip()})"
     text = path.read_text("utf-8")
     assert not MOBILE.search(text), f"{path.name} holds a mobile number in clear"
     assert not ABSOLUTE.search(text), f"{path.name} holds an absolute path"
     sources = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    assert "def " not in sources and "class " not in sources, (
-        f"{path.name} defines functions or classes: reusable logic belongs in the package"
-    )
+    for keyword in ("def ", "class "):
+        assert keyword not in sources, (
+            f"{path.name} defines functions or classes: reusable logic belongs in the package"
+        )
 
 
 def test_the_checks_catch_what_they_should() -> None:
