@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from fraudguard.exceptions import DataFileError, FieldProblem, InputError
+from fraudguard.exceptions import DataFileError, DataValidationError, FieldProblem, InputError
 from fraudguard.features import FeatureKind
 from fraudguard.files import read_events
 from fraudguard.models.pipeline import RAW_INPUTS
@@ -120,6 +120,19 @@ def _check_window(frame: pd.DataFrame, name: str, thresholds: DriftThresholds) -
     return times
 
 
+def _validate_window(frame: pd.DataFrame, name: str) -> None:
+    from fraudguard.validation import SuiteName, ensure_valid
+
+    try:
+        ensure_valid(frame, SuiteName.BATCH_INPUT)
+    except DataValidationError as error:
+        raise DataValidationError(
+            f"the {name} window is not valid scoring input ({error.message})",
+            error.problems,
+            report=error.report,
+        ) from None
+
+
 def _score_window(
     frame: pd.DataFrame,
     name: str,
@@ -127,8 +140,11 @@ def _score_window(
     ruleset: RuleSet,
     raw_columns: list[str],
     thresholds: DriftThresholds,
+    validate: bool,
 ) -> _Window:
     times = _check_window(frame, name, thresholds)
+    if validate:
+        _validate_window(frame, name)
     frame = frame.reset_index(drop=True)
     flat = frame.reindex(columns=list(FLAT_COLUMNS))
     features = scorer.extractor.extract_many(flat)
@@ -301,21 +317,26 @@ def monitor(
     current: pd.DataFrame,
     scorer: Scorer,
     thresholds: DriftThresholds | None = None,
+    *,
+    validate: bool = True,
 ) -> DriftReport:
     """Drift of features, score and rule hit rates from ``reference`` to ``current``.
 
-    Both frames hold flat events (labels and extra columns are ignored). Raises
-    :class:`InputError` for a window that lacks required columns, has unreadable event
-    times or fewer than ``thresholds.min_rows`` rows, and for thresholds that name a
-    feature that is not measured.
+    Both frames hold flat events (labels and extra columns are ignored). Each window is
+    first checked with the ``batch_input`` validation suite (a few seconds; pass
+    ``validate=False`` for frames validated already): bad rows are a data problem to fix,
+    not drift to measure. Raises :class:`InputError` for a window that lacks required
+    columns, fails validation (:class:`DataValidationError`, naming each failed check with
+    masked examples), has unreadable event times or fewer than ``thresholds.min_rows``
+    rows, and for thresholds that name a feature that is not measured.
     """
     thresholds = thresholds or DriftThresholds()
     kinds = monitored_columns(scorer)
     _check_names(thresholds, kinds)
     ruleset = scorer.rules.current  # one pack for both windows, even if it reloads meanwhile
     raw = [name for name in RAW_INPUTS if name in FLAT_COLUMNS]
-    ref = _score_window(reference, "reference", scorer, ruleset, raw, thresholds)
-    cur = _score_window(current, "current", scorer, ruleset, raw, thresholds)
+    ref = _score_window(reference, "reference", scorer, ruleset, raw, thresholds, validate)
+    cur = _score_window(current, "current", scorer, ruleset, raw, thresholds, validate)
     features, bins = _feature_table(ref, cur, kinds, thresholds)
     return DriftReport(
         reference=ref.summary,
@@ -336,5 +357,5 @@ def monitor_files(
     scorer: Scorer,
     thresholds: DriftThresholds | None = None,
 ) -> DriftReport:
-    """:func:`monitor` over two event files (``.csv`` or ``.parquet``)."""
+    """:func:`monitor` over two event files (``.csv`` or ``.parquet``), validated."""
     return monitor(read_events(reference), read_events(current), scorer, thresholds)

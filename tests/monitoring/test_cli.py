@@ -92,6 +92,12 @@ def test_bad_input_exits_2_with_a_readable_message(files: dict[str, Path], home:
         assert result.output.startswith("error: ")
         assert named in result.output
         assert "Traceback" not in result.output
+    bad = home / "bad.parquet"
+    write_events(pd.read_parquet(files["a"]).assign(channel="fax"), bad)
+    invalid = runner.invoke(app, ["monitor", "--reference", str(files["a"]), "--current", str(bad)])
+    assert invalid.exit_code == 2, invalid.output
+    assert "the current window is not valid scoring input" in invalid.output
+    assert "channel must be one of" in invalid.output
     missing = runner.invoke(
         app, ["monitor", "--reference", str(home / "nope.parquet"), "--current", str(files["b"])]
     )
