@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "text_for"]
+__all__ = ["LANGUAGES", "Words", "text_for"]
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 
@@ -138,19 +138,28 @@ _TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-class _Words(dict[str, str]):
-    """A missing key shows itself instead of failing the page."""
+class Words:
+    """``t.queue`` / ``t["s_open"]`` in templates; a missing key shows itself instead of
+    failing the page. Not a dict, so no key can collide with a dict method."""
 
-    def __missing__(self, key: str) -> str:
-        return key
+    def __init__(self, words: dict[str, str]) -> None:
+        self._words = words
+
+    def __getitem__(self, key: str) -> str:
+        return self._words.get(key, key)
+
+    def __getattr__(self, key: str) -> str:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self._words.get(key, key)
 
 
 _TABLES = {
-    "en": _Words({key: pair[0] for key, pair in _TEXT.items()}),
-    "zh": _Words({key: pair[1] for key, pair in _TEXT.items()}),
+    "en": Words({key: pair[0] for key, pair in _TEXT.items()}),
+    "zh": Words({key: pair[1] for key, pair in _TEXT.items()}),
 }
 
 
-def text_for(lang: str) -> dict[str, str]:
+def text_for(lang: str) -> Words:
     """The words of ``lang`` (``zh`` or ``en``; anything else gets Chinese)."""
     return _TABLES.get(lang, _TABLES["zh"])

@@ -102,6 +102,8 @@ class CaseRow(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_priority", "status", "priority"),
+        # Covers the queue's commonest count: a family's cases by status and score.
+        Index("ix_cases_family_status_score", "family", "status", "score"),
         Index("ix_cases_created_at", "created_at"),
     )
 

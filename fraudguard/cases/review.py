@@ -231,9 +231,10 @@ class CaseService:
             CaseSort.SCORE: (CaseRow.score.desc(), CaseRow.id.desc()),
             CaseSort.AMOUNT: (CaseRow.amount.desc(), CaseRow.id.desc()),
         }[query.sort]
-        statement = (
-            select(*_SUMMARY_COLUMNS)
-            .join(DecisionRow, DecisionRow.transaction_id == CaseRow.transaction_id)
+        # Page the ids on the cases table alone, then join the page: joining before the
+        # sort would read a (large) decision row for every matching case.
+        page_ids = (
+            select(CaseRow.id)
             .where(*conditions)
             .order_by(*order)
             .offset((query.page - 1) * query.page_size)
@@ -242,7 +243,14 @@ class CaseService:
         now = self._clock()
         with self._sessions() as session:
             total = session.scalar(select(func.count(CaseRow.id)).where(*conditions)) or 0
-            rows = session.execute(statement).all()
+            ids = list(session.scalars(page_ids))
+            rows = session.execute(
+                select(*_SUMMARY_COLUMNS)
+                .join(DecisionRow, DecisionRow.transaction_id == CaseRow.transaction_id)
+                .where(CaseRow.id.in_(ids))
+            ).all()
+        position = {number: i for i, number in enumerate(ids)}
+        rows = sorted(rows, key=lambda row: position[row[0].id])
         return CasePage(
             items=[self._summary(case, masked, now) for case, masked in rows],
             total=total,

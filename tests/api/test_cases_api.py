@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -520,3 +522,52 @@ def test_dashboard(store: Store) -> None:
         ).status_code
         == 422
     )
+
+
+_FILTERS = (
+    "status",
+    "family",
+    "decision",
+    "platform",
+    "assignee",
+    "created_from",
+    "created_to",
+    "score_min",
+    "score_max",
+    "sort",
+    "page",
+    "page_size",
+)
+
+
+@given(
+    params=st.dictionaries(
+        st.sampled_from(_FILTERS),
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(
+                [
+                    "open",
+                    "velocity",
+                    "block",
+                    "none",
+                    "0.5",
+                    "-1",
+                    "1e309",
+                    "2026-12-01T00:00:00+08:00",
+                    "2026-12-01",
+                    "NaN",
+                    "priority",
+                ]
+            ),
+        ),
+        max_size=5,
+    )
+)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_no_query_string_gives_a_server_error(store: Store, params: dict[str, str]) -> None:
+    for path in ("/v1/cases", "/console/cases"):
+        response = store.client.get(path, params=params, headers=auth("reviewer"))
+        assert response.status_code in (200, 303, 422), (path, params, response.text[:300])

@@ -41,7 +41,8 @@ CREATE INDEX ix_cases_priority ON cases (priority);
 INSERT INTO decisions VALUES ('ord-old', 'f', '{"transaction_id": "ord-old", "decision":
   "review", "score": 0.7, "reasons": [], "case_id": "case-000001"}', 'review', 0.7, NULL, NULL,
   'h', '{}', '2026-11-20 10:00:00.000000');
-INSERT INTO cases VALUES (1, 'ord-old', 'open', 70.0, 'fake_discount', '2026-11-20 10:00:00.000000');
+INSERT INTO cases VALUES (1, 'ord-old', 'open', 70.0, 'fake_discount',
+  '2026-11-20 10:00:00.000000');
 """
 
 

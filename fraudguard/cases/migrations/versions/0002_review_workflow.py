@@ -99,6 +99,9 @@ def upgrade() -> None:
             batch_op.f("ix_cases_platform_label"), ["platform_label"], unique=False
         )
         batch_op.create_index("ix_cases_status_priority", ["status", "priority"], unique=False)
+        batch_op.create_index(
+            "ix_cases_family_status_score", ["family", "status", "score"], unique=False
+        )
 
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("event_time", sa.DateTime(timezone=True), nullable=True))
@@ -127,6 +130,7 @@ def downgrade() -> None:
         batch_op.drop_column("event_time")
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_family_status_score")
         batch_op.drop_index("ix_cases_status_priority")
         batch_op.drop_index(batch_op.f("ix_cases_platform_label"))
         batch_op.drop_index(batch_op.f("ix_cases_platform_key"))
