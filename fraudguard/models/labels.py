@@ -147,6 +147,7 @@ def merge_labels(
             "the history holds a transaction twice",
             [FieldProblem("history.transaction_id", "must be unique")],
         )
+    history_fraud = _verdicts(history["is_fraud"], "history.is_fraud")
     history_times = _times(history["label_time"], "history.label_time", allow_missing=True)
     reviewed = _prepared_labels(labels)
     ids = history["transaction_id"].astype(str)
@@ -169,7 +170,7 @@ def merge_labels(
     review = reviewed.loc[ids.iloc[rows].to_list()]
     review_fraud = review["is_fraud"].to_numpy(dtype=bool)
     review_time = review["label_time"].dt.tz_convert(history_times.dt.tz).to_numpy()
-    old_fraud = frame["is_fraud"].iloc[rows].astype(bool).to_numpy()
+    old_fraud = history_fraud.iloc[rows].to_numpy(dtype=bool)
     old_time = history_times.iloc[rows]
     had_label = old_time.notna().to_numpy()
     same_verdict = old_fraud == review_fraud
@@ -181,7 +182,7 @@ def merge_labels(
     # Reviewer times carry microseconds; a history read from Parquet may hold milliseconds.
     times = history_times.dt.as_unit("ns")
     times.iloc[rows] = pd.DatetimeIndex(earliest, tz="UTC").tz_convert(history_times.dt.tz)
-    verdicts = frame["is_fraud"].astype(bool).to_numpy(copy=True)
+    verdicts = history_fraud.to_numpy(dtype=bool, copy=True)
     verdicts[rows] = review_fraud
     frame["is_fraud"] = verdicts
     frame["label_time"] = times

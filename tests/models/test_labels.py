@@ -130,6 +130,12 @@ def test_bad_labels_are_refused_with_the_field_named(
     assert named in str(error.value)
 
 
+def test_a_history_with_unknown_verdicts_is_refused(history: pd.DataFrame) -> None:
+    gaps = history.assign(is_fraud=[True, None, False, False])
+    with pytest.raises(InputError, match=r"history\.is_fraud"):
+        merge_labels(gaps, labels([("t1", True, None, "2026-11-10")]))
+
+
 def test_a_history_with_repeated_transactions_is_refused(history: pd.DataFrame) -> None:
     with pytest.raises(InputError, match=r"history\.transaction_id"):
         merge_labels(pd.concat([history, history]), labels([("t1", True, None, "2026-11-10")]))
