@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit setup sample bench clean
+.PHONY: run test lint typecheck unit setup sample bench jupyter clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ unit: $(STAMP)
 sample: $(STAMP)
 	$(BIN)/fraudguard simulate --events 50000 --seed 7 --start 2026-10-15 --days 45 \
 		--out data/samples/recharges.parquet
+
+## The analysts' workbench: JupyterLab on the project's venv, loopback only.
+jupyter: $(STAMP)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,jupyter]'
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir notebooks
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -193,6 +193,53 @@ def validate_command(
         raise typer.Exit(code=1)
 
 
+@app.command("monitor")
+@reports_errors
+def monitor_command(
+    reference: Annotated[
+        Path, typer.Option(help="Reference window: flat events (.csv or .parquet).")
+    ],
+    current: Annotated[Path, typer.Option(help="Recent window to check against the reference.")],
+    thresholds: Annotated[
+        Path | None,
+        typer.Option(help="Thresholds file (.yaml or .json); unset fields keep their defaults."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the full report here as JSON.")
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 1 from this level on: alert (default) or warn.")
+    ] = "alert",
+    features: Annotated[
+        int, typer.Option(min=0, help="Features shown besides the flagged ones.")
+    ] = 10,
+) -> None:
+    """Drift between two windows: PSI per feature, score shift, rule hit rates.
+
+    Scores with the promoted model and the configured rule pack. Exit codes: 0 nothing
+    past the --fail-on level, 1 drift at or past it, 2 bad input (files, thresholds).
+    """
+    from fraudguard.config import get_settings
+    from fraudguard.exceptions import FieldProblem, InputError
+    from fraudguard.monitoring import DriftLevel, DriftThresholds, load_thresholds, monitor_files
+    from fraudguard.scoring import build_scorer
+
+    if fail_on not in (DriftLevel.WARN, DriftLevel.ALERT):
+        raise InputError("bad option", [FieldProblem("--fail-on", "use warn or alert")])
+    if out is not None and out.suffix.lower() != ".json":
+        raise InputError("bad option", [FieldProblem("--out", f"use a .json path, not {out.name}")])
+    limits = DriftThresholds() if thresholds is None else load_thresholds(thresholds)
+    scorer = build_scorer(get_settings())
+    report = monitor_files(reference, current, scorer, limits)
+    typer.echo(report.to_text(features=features))
+    if out is not None:
+        report.to_json(out)
+        typer.echo(f"wrote {out}")
+    code = report.exit_code(DriftLevel(fail_on))
+    if code:
+        raise typer.Exit(code=code)
+
+
 @app.command("train")
 @reports_errors
 def train_command(

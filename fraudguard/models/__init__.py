@@ -6,6 +6,8 @@ Typical use from a notebook::
     result = train(history, TrainConfig(seed=7))
     print(format_report(result.metrics))
     manifest = ModelRegistry(Path("var/models")).register(result, reference.version)
+
+Reviewers' dispositions join the history first: ``merge_labels(history, labels).frame``.
 """
 
 from fraudguard.models.bootstrap import ensure_promoted_model
@@ -19,6 +21,7 @@ from fraudguard.models.evaluation import (
     slice_metrics,
 )
 from fraudguard.models.explain import Contribution, TreeExplainer
+from fraudguard.models.labels import REVIEW_LABEL_COLUMNS, MergedLabels, merge_labels
 from fraudguard.models.pipeline import EventFeatures, model_inputs
 from fraudguard.models.registry import TRUSTED_TYPES, LoadedModel, ModelRegistry
 from fraudguard.models.runtime import FastModel
@@ -26,6 +29,7 @@ from fraudguard.models.schemas import Costs, ModelManifest, Thresholds, TrainCon
 from fraudguard.models.training import TrainingResult, data_fingerprint, format_report, train
 
 __all__ = [
+    "REVIEW_LABEL_COLUMNS",
     "TRUSTED_TYPES",
     "ArtifactFormat",
     "Contribution",
@@ -33,6 +37,7 @@ __all__ = [
     "EventFeatures",
     "FastModel",
     "LoadedModel",
+    "MergedLabels",
     "ModelManifest",
     "ModelRegistry",
     "Thresholds",
@@ -45,6 +50,7 @@ __all__ = [
     "evaluate_scores",
     "expected_cost",
     "format_report",
+    "merge_labels",
     "model_inputs",
     "pr_curve",
     "reliability_table",
