@@ -7,7 +7,8 @@ Run by hand::
 Three servers, each a uvicorn process on a free loopback port, one at a time, loaded by
 this process (a separate process from the server) with the same concurrency and requests:
 
-* ``floor``: a no-op FastAPI route answering a fixed JSON body (body not read): the floor.
+* ``floor``: a no-op FastAPI route that only validates the same request model
+  (``RechargeEvent`` as the body parameter) and answers a fixed decision: the floor.
 * ``textbook``: the tutorial way - parse the body, ``pd.DataFrame([to_flat(event)])``,
   ``pipeline.predict_proba`` (features computed inside the pipeline, no velocity state,
   no rules, no decision log).
@@ -34,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fraudguard.schema import RechargeEvent  # module level: the floor's annotation resolves
+
 API_KEY = "bench-scorer-key"
 KINDS = ("floor", "textbook", "service")
 
@@ -43,14 +46,12 @@ KINDS = ("floor", "textbook", "service")
 
 def floor_app() -> Any:
     from fastapi import FastAPI
-    from fastapi.responses import Response
 
     app = FastAPI()
-    body = json.dumps({"decision": "allow", "score": 0.0}).encode()
 
     @app.post("/score")
-    async def score() -> Response:
-        return Response(body, media_type="application/json")
+    async def score(event: RechargeEvent) -> dict[str, Any]:
+        return {"transaction_id": event.transaction_id, "decision": "allow", "score": 0.0}
 
     return app
 

@@ -3,13 +3,23 @@ case for an analyst. See :class:`DecisionLog`."""
 
 from fraudguard.cases.enums import CaseStatus
 from fraudguard.cases.models import CaseRow, DecisionRow, metadata
-from fraudguard.cases.service import DecisionLog, case_label, create_db_engine
+from fraudguard.cases.service import (
+    Decide,
+    DecisionLog,
+    DecisionWriter,
+    Recorded,
+    case_label,
+    create_db_engine,
+)
 
 __all__ = [
     "CaseRow",
     "CaseStatus",
+    "Decide",
     "DecisionLog",
+    "DecisionWriter",
     "DecisionRow",
+    "Recorded",
     "case_label",
     "create_db_engine",
     "metadata",

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "CaseRow", "DecisionRow", "metadata"]
+__all__ = ["ApiKeyRow", "Base", "CaseRow", "DecisionRow", "metadata"]
 
 
 class Base(DeclarativeBase):
@@ -55,3 +55,18 @@ class CaseRow(Base):
     priority: Mapped[float] = mapped_column(Float, index=True)
     family: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKeyRow(Base):
+    """An API key made with ``fraudguard keys add``: only its sha256 is stored, never the key;
+    ``last4`` is shown by ``keys list`` so an operator can tell keys apart."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last4: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
