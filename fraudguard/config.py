@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         description="Where rate-limit counters live (a `limits` storage URI); memory:// counts "
         "in each worker process.",
     )
+    sqlite_synchronous: str = Field(
+        default="NORMAL",
+        pattern=r"^(NORMAL|FULL)$",
+        description="SQLite decision log: NORMAL survives a process crash, FULL also a power "
+        "cut (one fsync per group commit).",
+    )
     api_key_refresh_s: float = Field(
         default=5.0,
         gt=0,

@@ -179,7 +179,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         def start() -> tuple[Services, ApiKeyStore]:
             scorer: Scorer = build_scorer(settings)
-            log = DecisionLog(settings.resolved_database_url, settings.hmac_key)
+            log = DecisionLog(
+                settings.resolved_database_url, settings.hmac_key, settings.sqlite_synchronous
+            )
             log.create_tables()
             key_store = ApiKeyStore(log.engine, [str(r) for r in Role])
             keys = ApiKeys.parse(settings.api_keys, settings.hmac_key)

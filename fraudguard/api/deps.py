@@ -46,7 +46,8 @@ class Services:
     limiter: KeyRateLimiter
 
 
-def get_services(request: Request) -> Services:
+# Dependencies are async: FastAPI runs a plain ``def`` dependency in a worker thread.
+async def get_services(request: Request) -> Services:
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
         raise UnavailableError("the service is starting")
@@ -56,19 +57,19 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_scorer(services: ServicesDep) -> Scorer:
+async def get_scorer(services: ServicesDep) -> Scorer:
     return services.scorer
 
 
-def get_log(services: ServicesDep) -> DecisionLog:
+async def get_log(services: ServicesDep) -> DecisionLog:
     return services.log
 
 
-def get_metrics(services: ServicesDep) -> ServiceMetrics:
+async def get_metrics(services: ServicesDep) -> ServiceMetrics:
     return services.metrics
 
 
-def get_writer(services: ServicesDep) -> DecisionWriter:
+async def get_writer(services: ServicesDep) -> DecisionWriter:
     return services.writer
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -52,34 +53,64 @@ def case_label(number: int) -> str:
     return f"case-{number:06d}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+def _sqlite_pragmas(synchronous: str) -> Callable[[Any, ConnectionPoolEntry], None]:
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError("synchronous must be NORMAL or FULL")
+    return lambda connection, _record: _set_pragmas(connection, synchronous)
+
+
+def _set_pragmas(dbapi_connection: Any, synchronous: str) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    # FULL: a commit is on disk before the answer leaves, even across a power cut. Group
-    # commits make that one fsync per group, not per order.
-    cursor.execute("PRAGMA synchronous=FULL")
+    # WAL + NORMAL: a committed decision survives a crash of the process (SIGKILL); only a
+    # power cut can lose the last commits. FRAUDGUARD_SQLITE_SYNCHRONOUS=FULL fsyncs every
+    # commit (one per group of orders) for power-cut durability too.
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL + ``synchronous=FULL`` on connect."""
+def create_db_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
+    """An engine for ``url``; SQLite files get WAL + ``synchronous=NORMAL`` (or ``FULL``)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            json_serializer=_json_text,
+            json_deserializer=orjson.loads,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
         return engine
     # Short connect timeout: an unreachable database answers 503 quickly, not after minutes.
     connect_args = {"connect_timeout": 3} if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
+    )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
+_PLAIN = frozenset({bool, int, str, type(None)})
 
 
 def _jsonable(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind in _PLAIN:
+        return value
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -114,9 +145,11 @@ def _conflict() -> ConflictError:
 class DecisionLog:
     """Stores decisions and opens cases; thread-safe (one session per call)."""
 
-    def __init__(self, url: str, hmac_key: str | bytes | SecretStr) -> None:
+    def __init__(
+        self, url: str, hmac_key: str | bytes | SecretStr, sqlite_synchronous: str = "NORMAL"
+    ) -> None:
         self.url = url
-        self.engine = create_db_engine(url)
+        self.engine = create_db_engine(url, sqlite_synchronous)
         self._hmac_key = hmac_key
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -239,7 +272,7 @@ class DecisionLog:
         row = DecisionRow(
             transaction_id=event.transaction_id,
             fingerprint=fingerprint,
-            decision={},
+            decision=decision.model_dump(mode="json"),
             outcome=decision.decision.value,
             score=decision.score,
             model_version=decision.model_version,
@@ -249,9 +282,11 @@ class DecisionLog:
             created_at=now,
         )
         session.add(row)
-        session.flush()  # the primary key decides the race here
+        # The primary key decides the race at the flush: here for a flagged order (its case
+        # needs the row), at the commit for an allow (so a group's allows are one INSERT).
         case_id: str | None = None
         if decision.decision is not DecisionOutcome.ALLOW:
+            session.flush()  # the case's foreign key needs the row first
             case = CaseRow(
                 transaction_id=event.transaction_id,
                 status=CaseStatus.OPEN.value,
@@ -262,9 +297,9 @@ class DecisionLog:
             session.add(case)
             session.flush()
             case_id = case_label(case.id)
-        stored = decision.model_copy(update={"case_id": case_id})
-        row.decision = stored.model_dump(mode="json")
-        return stored
+            # Only a flagged row is updated with its case id: an allow is one INSERT.
+            row.decision = decision.model_copy(update={"case_id": case_id}).model_dump(mode="json")
+        return decision.model_copy(update={"case_id": case_id})
 
     @staticmethod
     def _replay(row: DecisionRow, fingerprint: str) -> Decision:

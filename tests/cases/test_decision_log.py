@@ -87,7 +87,7 @@ def test_record_is_idempotent_and_conflicts_on_sqlite(log: DecisionLog, tmp_path
 
 def test_pragmas_on_every_connection(log: DecisionLog) -> None:
     with log.engine.connect() as connection:
-        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
 
 
 def test_concurrent_same_id_opens_one_case(log: DecisionLog) -> None:
