@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
 from fraudguard.cases.models import ApiKeyRow, metadata
+from fraudguard.cases.service import _database_errors
 from fraudguard.exceptions import FieldProblem, InputError, NotFoundError
 
 __all__ = ["ApiKeyStore", "StoredKey", "key_digest"]
@@ -54,7 +55,8 @@ class ApiKeyStore:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        metadata.create_all(self.engine, tables=[ApiKeyRow.__table__])  # type: ignore[list-item]
+        with _database_errors():
+            metadata.create_all(self.engine, tables=[ApiKeyRow.__table__])  # type: ignore[list-item]
 
     def add(self, role: str, name: str | None = None) -> tuple[StoredKey, str]:
         """A new key for ``role``: its record and the key, which is shown only this once."""
@@ -74,19 +76,19 @@ class ApiKeyStore:
             created_at=datetime.now(UTC),
             revoked_at=None,
         )
-        with self._sessions() as session, session.begin():
+        with _database_errors(), self._sessions() as session, session.begin():
             session.add(row)
         return StoredKey.from_row(row), key
 
     def list(self) -> list[StoredKey]:
         """Every key ever added, oldest first, revoked ones included."""
-        with self._sessions() as session:
+        with _database_errors(), self._sessions() as session:
             rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
             return [StoredKey.from_row(row) for row in rows]
 
     def revoke(self, key_id: str) -> StoredKey:
         """Stop ``key_id`` from working (the service notices within its refresh interval)."""
-        with self._sessions() as session, session.begin():
+        with _database_errors(), self._sessions() as session, session.begin():
             row = session.get(ApiKeyRow, key_id)
             if row is None:
                 raise NotFoundError(
@@ -99,5 +101,5 @@ class ApiKeyStore:
     def active(self) -> dict[str, StoredKey]:
         """``digest -> key`` for every key not revoked: what the service accepts."""
         query = select(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
-        with self._sessions() as session:
+        with _database_errors(), self._sessions() as session:
             return {row.key_hash: StoredKey.from_row(row) for row in session.scalars(query)}
