@@ -12,7 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,7 +33,7 @@ from fraudguard.cases import DecisionLog, DecisionWriter
 from fraudguard.cases.apikeys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
 from fraudguard.exceptions import FraudGuardError
-from fraudguard.schema import Decision, RechargeEvent
+from fraudguard.schema import BatchScoreRequest, Decision, PromotionClaim, RechargeEvent
 from fraudguard.scoring import Scorer, build_scorer
 
 __all__ = ["create_app"]
@@ -168,6 +171,43 @@ async def _watch(services: Services, interval_s: float) -> None:
             _log.exception("reload check failed")
 
 
+#: Routes that read their JSON body themselves (for 413/415 and per-item batch errors):
+#: their request schema is added to the OpenAPI document here.
+_REQUEST_BODIES: dict[str, type[BaseModel]] = {
+    "/v1/score": RechargeEvent,
+    "/v1/score/batch": BatchScoreRequest,
+    "/v1/promotions/verify": PromotionClaim,
+}
+
+
+def _openapi_with_bodies(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            routes=app.routes,
+        )
+        _, definitions = models_json_schema(
+            [(model, "validation") for model in _REQUEST_BODIES.values()],
+            ref_template="#/components/schemas/{model}",
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in definitions.get("$defs", {}).items():
+            components.setdefault(name, definition)
+        for path, model in _REQUEST_BODIES.items():
+            schema["paths"][path]["post"]["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                    }
+                },
+            }
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The scoring service. Loads reference data, rules, velocity store, the promoted model
     (training one first when ``bootstrap_model`` and none is promoted) and the decision log
@@ -224,6 +264,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(router)
+    app.openapi = lambda: _openapi_with_bodies(app)  # type: ignore[method-assign]
     app.add_exception_handler(FraudGuardError, _fraudguard_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

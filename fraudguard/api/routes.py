@@ -209,6 +209,12 @@ def readyz(scorer: ScorerDep, log: LogDep) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)
 
 
-@router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics",
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    response_class=Response,
+)
 def metrics(service_metrics: MetricsDep) -> Response:
     return Response(generate_latest(service_metrics.registry), media_type=CONTENT_TYPE_LATEST)
