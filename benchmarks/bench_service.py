@@ -120,7 +120,9 @@ def bodies(n: int) -> list[bytes]:
     return out
 
 
-def summary(latencies: list[float], wall: float, errors: int, statuses: dict[str, int]) -> dict[str, Any]:
+def summary(
+    latencies: list[float], wall: float, errors: int, statuses: dict[str, int]
+) -> dict[str, Any]:
     latencies.sort()
     n = len(latencies)
     return {

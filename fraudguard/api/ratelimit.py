@@ -31,14 +31,23 @@ class KeyRateLimiter:
         except ValueError:
             raise ConfigError(
                 "invalid FRAUDGUARD_RATE_LIMIT",
-                [FieldProblem("FRAUDGUARD_RATE_LIMIT", "use e.g. 2000/second or 50/second;1000/minute")],
+                [
+                    FieldProblem(
+                        "FRAUDGUARD_RATE_LIMIT", "use e.g. 2000/second or 50/second;1000/minute"
+                    )
+                ],
             ) from None
         try:
             storage = storage_from_string(storage_uri)
         except Exception as error:  # limits raises several types for a bad URI
             raise ConfigError(
                 "invalid FRAUDGUARD_RATE_LIMIT_STORAGE",
-                [FieldProblem("FRAUDGUARD_RATE_LIMIT_STORAGE", f"not a usable storage ({type(error).__name__})")],
+                [
+                    FieldProblem(
+                        "FRAUDGUARD_RATE_LIMIT_STORAGE",
+                        f"not a usable storage ({type(error).__name__})",
+                    )
+                ],
             ) from None
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 

@@ -32,7 +32,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _add(role: str, name: str | None = None) -> tuple[str, str]:
     """(key, key id) from ``keys add``."""
-    result = runner.invoke(cli, ["keys", "add", "--role", role, *(["--name", name] if name else [])])
+    result = runner.invoke(
+        cli, ["keys", "add", "--role", role, *(["--name", name] if name else [])]
+    )
     assert result.exit_code == 0, result.output
     key = result.stdout.strip()
     key_id = result.stderr.split()[1]
@@ -68,9 +70,7 @@ def test_keys_refuse_bad_input(home: Path) -> None:
     assert "keys list" in unknown.stderr
 
 
-def test_service_accepts_stored_keys_and_stops_revoked_ones(
-    home: Path, model_root: Path
-) -> None:
+def test_service_accepts_stored_keys_and_stops_revoked_ones(home: Path, model_root: Path) -> None:
     key, key_id = _add("scorer")
     analyst_key, _ = _add("analyst")
     settings = service_settings(home, model_root, api_key_refresh_s=0.2)
@@ -116,7 +116,9 @@ def test_rate_limit_is_per_key_with_retry_after(tmp_path: Path, model_root: Path
         # Nothing was scored for the refused order, and another key has its own budget.
         log = client.app.state.services.log  # type: ignore[attr-defined]
         assert log.find(make_event(transaction_id="rl-9")) is None
-        admin = client.post("/v1/score", json=event_body(transaction_id="rl-9"), headers=auth("admin"))
+        admin = client.post(
+            "/v1/score", json=event_body(transaction_id="rl-9"), headers=auth("admin")
+        )
         assert admin.status_code == 200
 
 
