@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -79,3 +84,52 @@ def running(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def server_env(home: Path, registry: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRAUDGUARD_")}
+    env.update(
+        FRAUDGUARD_HOME=str(home),
+        FRAUDGUARD_MODEL_REGISTRY=str(registry),
+        FRAUDGUARD_BOOTSTRAP_MODEL="false",
+        FRAUDGUARD_API_KEYS=",".join(f"{key}:{role}" for role, key in KEYS.items()),
+        FRAUDGUARD_RATE_LIMIT="",
+        FRAUDGUARD_LOG_LEVEL="WARNING",
+        **extra,
+    )
+    return env
+
+
+@contextmanager
+def serve(env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``fraudguard serve`` as a real subprocess on a free loopback port."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("fraudguard")),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert process.poll() is None, f"fraudguard serve exited with {process.returncode}"
+            assert time.monotonic() < deadline, "fraudguard serve did not become ready"
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
