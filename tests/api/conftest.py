@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from fraudguard.api import create_app
 from fraudguard.config import Settings
-from tests.scoring.conftest import loaded_model, model_root  # noqa: F401 - shared fixtures
+from tests.scoring.conftest import loaded_model, model_root, sample_frame  # noqa: F401 - shared fixtures
 
 KEYS = {
     "scorer": "scorer-key-0001",
