@@ -219,6 +219,10 @@ def worker_rss_mib(pid: int) -> list[float]:
     children: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         children += [int(c) for c in (task / "children").read_text().split()]
+    # multiprocessing's resource tracker is a helper, not a worker.
+    children = [
+        c for c in children if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()
+    ]
     # With --workers N the parent only supervises: report the workers.
     return [rss(c) for c in children] if children else [rss(pid)]
 

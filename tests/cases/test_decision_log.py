@@ -239,3 +239,54 @@ def test_unreachable_database_is_503(tmp_path: Path) -> None:
     assert "retry" in caught.value.message
     with pytest.raises(UnavailableError):
         log.find_many([event])
+
+
+def test_writer_scores_each_order_once_and_answers_each_on_its_own(log: DecisionLog) -> None:
+    from fraudguard.cases import DecisionWriter
+    from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
+
+    scored: list[str] = []
+
+    def decide(event: RechargeEvent) -> tuple[Decision, dict[str, float]]:
+        scored.append(event.transaction_id)
+        if event.transaction_id == "w-bad":
+            raise InputError("bad", [FieldProblem("event_time", "too far ahead")])
+        return _decision(event, DecisionOutcome.ALLOW), {}
+
+    writer = DecisionWriter(log, decide)
+    order = make_event(transaction_id="w-1")
+    try:
+        results = writer.submit(
+            [
+                order,
+                order,
+                make_event(transaction_id="w-1", amount=20.0),
+                make_event(transaction_id="w-bad"),
+            ]
+        ).result(timeout=30)
+        assert isinstance(results[0], Decision)
+        assert results[1] == results[0]  # the same order twice in one group: a replay
+        assert isinstance(results[2], ConflictError)
+        assert isinstance(results[3], InputError)
+        assert scored == ["w-1", "w-bad"]  # the duplicates were never scored
+        assert writer.submit([order]).result(timeout=30) == [results[0]]
+        assert scored == ["w-1", "w-bad"]
+    finally:
+        writer.close()
+    with pytest.raises(UnavailableError):
+        writer.submit([order]).result(timeout=5)
+
+
+def test_writer_reports_an_unreachable_database_to_every_waiting_request() -> None:
+    from fraudguard.cases import DecisionWriter
+    from fraudguard.exceptions import UnavailableError
+
+    log = DecisionLog("postgresql+psycopg://postgres@127.0.0.1:1/none", KEY)
+    writer = DecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
+    try:
+        future = writer.submit([make_event(transaction_id="w-down")])
+        with pytest.raises(UnavailableError):
+            future.result(timeout=30)
+    finally:
+        writer.close()
+        log.close()
