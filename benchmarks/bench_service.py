@@ -3,21 +3,29 @@
 Run by hand::
 
     .venv/bin/python benchmarks/bench_service.py [--requests 2000] [--concurrency 8]
+        [--baseline-src DIR]   # also measure the service from another checkout (before/after)
+        [--scale]              # also 1 vs 2 workers on PostgreSQL (issue 8), same run
 
 Three servers, each a uvicorn process on a free loopback port, one at a time, loaded by
 this process (a separate process from the server) with the same concurrency and requests:
 
-* ``floor``: a no-op FastAPI route answering a fixed JSON body (body not read): the floor.
+* ``floor``: a no-op FastAPI route that only validates the same request model
+  (``RechargeEvent`` as the body parameter) and answers a fixed decision: the floor.
 * ``textbook``: the tutorial way - parse the body, ``pd.DataFrame([to_flat(event)])``,
   ``pipeline.predict_proba`` (features computed inside the pipeline, no velocity state,
   no rules, no decision log).
 * ``service``: the real app, ``create_app()``: auth, parsing, features with velocity, rules,
   model, decision log (SQLite) and metrics.
 
-A small model (20,000 simulated events, seed 5) is trained into a temporary registry first.
-Each request is a distinct simulated order (seed 12). Reported per server: requests/s,
-p50 and p99 latency, errors (non-200 or transport), and the ratios to the floor. Timings
-only: nothing is asserted.
+The service runs as ``fraudguard serve`` (uvicorn with httptools and uvloop, default INFO
+JSON logs written to a file), the others as plain ``uvicorn.run``. A small model (20,000
+simulated events, seed 5) is trained into a temporary registry first. Each request is a
+distinct simulated order (seed 12). Per server: a closed loop at ``--concurrency`` gives the
+peak requests/s, p50, p99 and errors (non-200 or transport); then an open loop at 70% of
+that peak (requests sent on a fixed schedule, latency counted from the scheduled time, so a
+stall is not hidden) gives the p99 the issue's target is about; then the resident memory of
+each worker process. Ratios are against the floor and the textbook server of the same run.
+Timings only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -34,8 +42,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fraudguard.schema import RechargeEvent  # module level: the floor's annotation resolves
+
 API_KEY = "bench-scorer-key"
-KINDS = ("floor", "textbook", "service")
+KINDS = ("floor", "textbook")
 
 
 # --- servers (run in a child process) ---------------------------------------------------
@@ -43,14 +53,12 @@ KINDS = ("floor", "textbook", "service")
 
 def floor_app() -> Any:
     from fastapi import FastAPI
-    from fastapi.responses import Response
 
     app = FastAPI()
-    body = json.dumps({"decision": "allow", "score": 0.0}).encode()
 
     @app.post("/score")
-    async def score() -> Response:
-        return Response(body, media_type="application/json")
+    async def score(event: RechargeEvent) -> dict[str, Any]:
+        return {"transaction_id": event.transaction_id, "decision": "allow", "score": 0.0}
 
     return app
 
@@ -83,12 +91,7 @@ def textbook_app() -> Any:
 def serve(kind: str, port: int) -> None:
     import uvicorn
 
-    if kind == "service":
-        from fraudguard.api import create_app
-
-        app = create_app()
-    else:
-        app = floor_app() if kind == "floor" else textbook_app()
+    app = floor_app() if kind == "floor" else textbook_app()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
@@ -115,6 +118,56 @@ def bodies(n: int) -> list[bytes]:
     for row in frame.to_dict(orient="records"):
         out.append(from_flat(row).model_dump_json(exclude_none=True).encode())
     return out
+
+
+def summary(
+    latencies: list[float], wall: float, errors: int, statuses: dict[str, int]
+) -> dict[str, Any]:
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "requests": n,
+        "rps": n / wall,
+        "p50_ms": latencies[n // 2] * 1000,
+        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000,
+        "errors": errors,
+        "statuses": statuses,
+    }
+
+
+async def paced(
+    port: int, path: str, payloads: list[bytes], rate: float, connections: int
+) -> dict[str, Any]:
+    """Open loop: request i is due at ``i / rate`` s; latency counts from when it was due."""
+    import httpx
+
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    errors = 0
+    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+    ) as client:
+        start = time.perf_counter()
+
+        async def one(i: int, payload: bytes) -> None:
+            nonlocal errors
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                response = await client.post(path, content=payload, headers=headers)
+                key = str(response.status_code)
+                errors += response.status_code != 200
+            except httpx.HTTPError as error:
+                errors += 1
+                key = type(error).__name__
+            statuses[key] = statuses.get(key, 0) + 1
+            latencies.append(time.perf_counter() - due)
+
+        await asyncio.gather(*(one(i, p) for i, p in enumerate(payloads)))
+        wall = time.perf_counter() - start
+    return summary(latencies, wall, errors, statuses)
 
 
 async def load(port: int, path: str, payloads: list[bytes], concurrency: int) -> dict[str, Any]:
@@ -151,16 +204,27 @@ async def load(port: int, path: str, payloads: list[bytes], concurrency: int) ->
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    latencies.sort()
-    n = len(latencies)
-    return {
-        "requests": n,
-        "rps": n / wall,
-        "p50_ms": latencies[n // 2] * 1000,
-        "p99_ms": latencies[min(n - 1, int(n * 0.99))] * 1000,
-        "errors": errors,
-        "statuses": statuses,
-    }
+    return summary(latencies, wall, errors, statuses)
+
+
+def worker_rss_mib(pid: int) -> list[float]:
+    """Resident memory of ``pid`` and of each of its child processes (uvicorn workers)."""
+
+    def rss(p: int) -> float:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    # multiprocessing's resource tracker is a helper, not a worker.
+    children = [
+        c for c in children if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()
+    ]
+    # With --workers N the parent only supervises: report the workers.
+    return [rss(c) for c in children] if children else [rss(pid)]
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -184,11 +248,71 @@ def prepare_model(home: Path) -> None:
     registry.promote(registry.register(result, "bench").version)
 
 
+def postgres_database() -> str | None:
+    """A fresh uniquely named PostgreSQL database for this run, or None if unreachable."""
+    try:
+        import psycopg
+
+        name = f"fg_bench_{os.getpid()}_{int(time.time())}"
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
+        ) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except Exception as error:
+        print(f"PostgreSQL not reachable, skipping the scale rows ({type(error).__name__})")
+        return None
+    return name
+
+
+def drop_postgres_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3
+    ) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_server(
+    label: str,
+    command: list[str],
+    port: int,
+    path: str,
+    env: dict[str, str],
+    payloads: list[bytes],
+    args: argparse.Namespace,
+    log_file: Path,
+) -> dict[str, Any]:
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(command, env=env, stderr=log, stdout=log)  # noqa: S603
+        try:
+            wait_ready(port, process)
+            warm, measured = payloads[: args.warmup], payloads[args.warmup :]
+            half = len(measured) // 2
+            # Warm-up orders come first in time; the measured ones follow.
+            asyncio.run(load(port, path, warm, args.concurrency))
+            result = asyncio.run(load(port, path, measured[:half], args.concurrency))
+            rate = 0.7 * result["rps"]
+            at70 = asyncio.run(paced(port, path, measured[half:], rate, args.concurrency * 4))
+            result["p99_at_70_ms"] = at70["p99_ms"]
+            result["errors"] += at70["errors"]
+            result["rss_mib"] = worker_rss_mib(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    shown = {k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}
+    print(f"{label:22s} {json.dumps(shown)}", flush=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--baseline-src", type=Path, help="a checkout whose service to compare")
+    parser.add_argument("--scale", action="store_true", help="add PostgreSQL 1 and 2 workers")
+    parser.add_argument("--textbook-requests", type=int, default=400)
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -196,6 +320,7 @@ def main() -> None:
         serve(args.serve, args.port)
         return
 
+    fraudguard_cli = str(Path(sys.executable).with_name("fraudguard"))
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         print("training a small model ...", flush=True)
@@ -205,38 +330,71 @@ def main() -> None:
             "FRAUDGUARD_HOME": str(home),
             "FRAUDGUARD_BOOTSTRAP_MODEL": "false",
             "FRAUDGUARD_API_KEYS": f"{API_KEY}:scorer",
-            "FRAUDGUARD_LOG_LEVEL": "WARNING",
+            "FRAUDGUARD_RATE_LIMIT": "",
+            "FRAUDGUARD_RELOAD_INTERVAL_S": "2",
         }
         payloads = bodies(args.requests + args.warmup)
-        results: dict[str, dict[str, Any]] = {}
+        # Each server scores its own orders: a shared log would make later servers replay.
+        servers: list[tuple[str, list[str], str, dict[str, str]]] = []
         for kind in KINDS:
-            port = free_port()
-            command = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
-            process = subprocess.Popen(command, env=env)  # noqa: S603 - our own script
-            try:
-                wait_ready(port, process)
-                path = "/v1/score" if kind == "service" else "/score"
-                # Warm-up orders come first in time; the measured ones follow.
-                asyncio.run(load(port, path, payloads[: args.warmup], args.concurrency))
-                results[kind] = asyncio.run(
-                    load(port, path, payloads[args.warmup :], args.concurrency)
-                )
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
-            shown = {
-                k: round(v, 2) if isinstance(v, float) else v for k, v in results[kind].items()
+            servers.append((kind, [sys.executable, __file__, "--serve", kind], "/score", env))
+        serve_cmd = [fraudguard_cli, "serve"]
+        if args.baseline_src is not None:
+            before_env = {
+                **env,
+                "PYTHONPATH": str(args.baseline_src.resolve()),
+                "FRAUDGUARD_DATABASE_URL": f"sqlite:///{home / 'before.db'}",
             }
-            print(f"{kind:9s} {json.dumps(shown)}", flush=True)
+            servers.append(("service (baseline src)", serve_cmd, "/v1/score", before_env))
+        sqlite_env = {**env, "FRAUDGUARD_DATABASE_URL": f"sqlite:///{home / 'service.db'}"}
+        servers.append(("service sqlite 1w", serve_cmd, "/v1/score", sqlite_env))
+        database = postgres_database() if args.scale else None
+        if database is not None:
+            url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+            for workers in (1, 2):
+                servers.append(
+                    (
+                        f"service postgres {workers}w",
+                        [*serve_cmd, "--workers", str(workers)],
+                        "/v1/score",
+                        {**env, "FRAUDGUARD_DATABASE_URL": url},
+                    )
+                )
+        results: dict[str, dict[str, Any]] = {}
+        try:
+            for index, (label, command, path, server_env) in enumerate(servers):
+                port = free_port()
+                if label == "textbook":
+                    some = payloads[: args.warmup + args.textbook_requests]
+                else:
+                    some = payloads
+                # Distinct ids per server (the log is shared by the postgres rows).
+                some = [p.replace(b'"ord-', f'"s{index}-'.encode()) for p in some]
+                results[label] = run_server(
+                    label,
+                    [*command, "--port", str(port)],
+                    port,
+                    path,
+                    server_env,
+                    some,
+                    args,
+                    home / "server.log",
+                )
+        finally:
+            if database is not None:
+                drop_postgres_database(database)
 
     floor = results["floor"]
+    textbook = results["textbook"]
     print(f"\nconcurrency {args.concurrency}, {args.requests} requests per server, loopback")
-    print(f"{'server':9s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
-          f"{'rps/floor':>10s} {'p50/floor':>10s}")  # fmt: skip
-    for kind, r in results.items():
+    print(f"{'server':22s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s} {'p99@70%':>8s} "
+          f"{'errors':>6s} {'x floor':>8s} {'x textbook':>10s}  RSS MiB per worker")  # fmt: skip
+    for label, r in results.items():
+        rss = ", ".join(f"{m:.0f}" for m in r["rss_mib"])
         print(
-            f"{kind:9s} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['errors']:7d} "
-            f"{r['rps'] / floor['rps']:10.2f} {r['p50_ms'] / floor['p50_ms']:10.2f}"
+            f"{label:22s} {r['rps']:7.0f} {r['p50_ms']:7.2f} {r['p99_ms']:7.2f} "
+            f"{r['p99_at_70_ms']:8.2f} {r['errors']:6d} {r['rps'] / floor['rps']:8.2f} "
+            f"{r['rps'] / textbook['rps']:10.1f}  {rss}"
         )
 
 

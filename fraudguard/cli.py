@@ -8,12 +8,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
 from fraudguard import __version__
 from fraudguard.exceptions import FraudGuardError
+
+if TYPE_CHECKING:
+    from fraudguard.cases.apikeys import ApiKeyStore
 
 app = typer.Typer(
     name="fraudguard",
@@ -33,6 +36,11 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 labels_app = typer.Typer(help="Reviewer dispositions as training labels.", no_args_is_help=True)
 app.add_typer(labels_app, name="labels")
+keys_app = typer.Typer(
+    help="Add, list and revoke API keys (stored as hashes in the database).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -431,9 +439,11 @@ def serve_command(
 ) -> None:
     """Run the scoring API (uvicorn); settings come from FRAUDGUARD_* variables.
 
-    Velocity state is per process with the default memory:// store (Redis comes later).
-
-    Each worker then sees only its share of the traffic: keep --workers 1 for now.
+    Every worker shares the decision log, cases and API keys (FRAUDGUARD_DATABASE_URL:
+    the SQLite file on one machine, PostgreSQL across machines) and picks up a newly
+    promoted model by itself. Velocity state is shared only with a shared store
+    (FRAUDGUARD_STATE_URL=redis://...): with the default memory:// each worker counts
+    only the orders it sees.
     """
     import uvicorn
 
@@ -442,8 +452,9 @@ def serve_command(
     settings = get_settings()  # fail here, with the variable named, not inside a worker
     if workers > 1 and settings.state_url.startswith("memory://"):
         typer.echo(
-            "warning: velocity state is per process with memory://; "
-            f"{workers} workers each see part of the traffic",
+            f"warning: velocity state is per process with memory://: each of the {workers} "
+            "workers counts only its own share of the traffic; set FRAUDGUARD_STATE_URL to "
+            "a shared store",
             err=True,
         )
     uvicorn.run(
@@ -455,6 +466,54 @@ def serve_command(
         log_level=settings.log_level.lower(),
         access_log=False,  # the app logs every request as JSON with its request id
     )
+
+
+def _key_store() -> ApiKeyStore:
+    from fraudguard.api.enums import Role
+    from fraudguard.cases import create_db_engine
+    from fraudguard.cases.apikeys import ApiKeyStore
+    from fraudguard.config import get_settings
+
+    settings = get_settings()
+    engine = create_db_engine(settings.resolved_database_url, settings.sqlite_synchronous)
+    store = ApiKeyStore(engine, [str(r) for r in Role])
+    store.create_tables()
+    return store
+
+
+@keys_app.command("add")
+@reports_errors
+def keys_add(
+    role: Annotated[str, typer.Option(help="scorer, analyst, reviewer or admin.")],
+    name: Annotated[str | None, typer.Option(help="Who or what holds the key.")] = None,
+) -> None:
+    """Make a new key. The key is printed once, alone on stdout; only its hash is stored."""
+    record, key = _key_store().add(role, name)
+    typer.echo(key)
+    typer.echo(
+        f"added {record.key_id} (role {record.role}): store the key now, it is not shown again",
+        err=True,
+    )
+
+
+@keys_app.command("list")
+@reports_errors
+def keys_list() -> None:
+    """Every key made with `keys add`: id, role, name, created, last 4 characters, status."""
+    for key in _key_store().list():
+        status = "active" if key.revoked_at is None else f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
+        typer.echo(
+            f"{key.key_id}  {key.role:<8}  {key.name or '-':<20}  "
+            f"{key.created_at:%Y-%m-%d %H:%M}  ...{key.last4}  {status}"
+        )
+
+
+@keys_app.command("revoke")
+@reports_errors
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id from `keys list`.")]) -> None:
+    """Revoke a key; running services refuse it within FRAUDGUARD_API_KEY_REFRESH_S."""
+    key = _key_store().revoke(key_id)
+    typer.echo(f"revoked {key.key_id}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

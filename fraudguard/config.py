@@ -81,6 +81,29 @@ class Settings(BaseSettings):
         default=FailurePolicy.FAIL_OPEN, description="What to do when the model or a store fails."
     )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    rate_limit: str = Field(
+        default="2000/second",
+        description="Requests per API key, e.g. `2000/second` or `50/second;1000/minute` "
+        "(a batch counts each event); empty = no limit.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live (a `limits` storage URI); memory:// counts "
+        "in each worker process.",
+    )
+    sqlite_synchronous: str = Field(
+        default="NORMAL",
+        pattern=r"^(NORMAL|FULL)$",
+        description="SQLite decision log: NORMAL survives a process crash, FULL also a power "
+        "cut (one fsync per group commit).",
+    )
+    api_key_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often the service re-reads the keys made with `fraudguard keys` "
+        "(an added or revoked key takes effect within this many seconds).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

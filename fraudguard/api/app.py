@@ -6,43 +6,64 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraudguard import __version__
 from fraudguard.api.auth import ApiKeys
 from fraudguard.api.cases import router as cases_router
 from fraudguard.api.console import router as console_router
 from fraudguard.api.deps import Services
+from fraudguard.api.enums import Role
+from fraudguard.api.exceptions import KeyRateLimitedError
 from fraudguard.api.logs import REQUEST_ID, configure_logging
 from fraudguard.api.metrics import ServiceMetrics
+from fraudguard.api.ratelimit import KeyRateLimiter
 from fraudguard.api.routes import router
-from fraudguard.cases import DecisionLog
+from fraudguard.cases import DecisionLog, DecisionWriter
+from fraudguard.cases.apikeys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
 from fraudguard.exceptions import FraudGuardError
-from fraudguard.scoring import build_scorer
+from fraudguard.schema import BatchScoreRequest, Decision, PromotionClaim, RechargeEvent
+from fraudguard.scoring import Scorer, build_scorer
 
 __all__ = ["create_app"]
 
 _log = logging.getLogger("fraudguard.api")
 
 
-def _error(status: int, code: str, message: str, problems: list[dict[str, str]]) -> JSONResponse:
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    problems: list[dict[str, str]],
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     return JSONResponse(
-        {"error": code, "message": message, "problems": problems}, status_code=status
+        {"error": code, "message": message, "problems": problems},
+        status_code=status,
+        headers=headers,
     )
 
 
 async def _fraudguard_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FraudGuardError)  # noqa: S101 - registered for this class only
     problems = [{"field": p.location, "message": p.message} for p in exc.problems]
-    return _error(exc.status_code, exc.code, exc.message, problems)
+    headers = (
+        {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, KeyRateLimitedError) else None
+    )
+    return _error(exc.status_code, exc.code, exc.message, problems, headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
@@ -65,6 +86,80 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
     return _error(500, "internal", "internal error", [])
 
 
+async def _refresh_keys(services: Services, store: ApiKeyStore, interval_s: float) -> None:
+    """Re-read the keys made with ``fraudguard keys``: added and revoked keys take effect."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            services.keys.replace_stored(await run_in_threadpool(store.active))
+        except Exception as error:  # the database is away: the last known keys stay in force
+            _log.warning("API keys not refreshed: %s", type(error).__name__)
+
+
+def _decider(services: Services) -> Any:
+    def decide(event: RechargeEvent) -> tuple[Decision, Mapping[str, Any]]:
+        scored = services.scorer.score_one(event)
+        services.metrics.observe_rules(scored.rules)
+        return scored.decision, scored.features
+
+    return decide
+
+
+class _Observe:
+    """Request id, metrics and one JSON log line per request (plain ASGI: cheaper than
+    ``BaseHTTPMiddleware`` on every request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:64]
+                break
+        request_id = request_id or uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["decision"] = "none"
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            services: Services | None = getattr(scope["app"].state, "services", None)
+            decision = str(state.get("decision", "none"))
+            if services is not None:
+                services.metrics.requests.labels(path, decision, str(status)).inc()
+                services.metrics.latency.labels(path, decision).observe(elapsed)
+            _log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            REQUEST_ID.reset(token)
+
+
 async def _watch(services: Services, interval_s: float) -> None:
     """Reload rules and the promoted model when they change on disk, off the request path."""
     while True:
@@ -78,6 +173,43 @@ async def _watch(services: Services, interval_s: float) -> None:
             _log.exception("reload check failed")
 
 
+#: Routes that read their JSON body themselves (for 413/415 and per-item batch errors):
+#: their request schema is added to the OpenAPI document here.
+_REQUEST_BODIES: dict[str, type[BaseModel]] = {
+    "/v1/score": RechargeEvent,
+    "/v1/score/batch": BatchScoreRequest,
+    "/v1/promotions/verify": PromotionClaim,
+}
+
+
+def _openapi_with_bodies(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            routes=app.routes,
+        )
+        _, definitions = models_json_schema(
+            [(model, "validation") for model in _REQUEST_BODIES.values()],
+            ref_template="#/components/schemas/{model}",
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in definitions.get("$defs", {}).items():
+            components.setdefault(name, definition)
+        for path, model in _REQUEST_BODIES.items():
+            schema["paths"][path]["post"]["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                    }
+                },
+            }
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The scoring service. Loads reference data, rules, velocity store, the promoted model
     (training one first when ``bootstrap_model`` and none is promoted) and the decision log
@@ -87,16 +219,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        def start() -> Services:
-            scorer = build_scorer(settings)
-            log = DecisionLog(settings.resolved_database_url, settings.hmac_key)
+        def start() -> tuple[Services, ApiKeyStore]:
+            scorer: Scorer = build_scorer(settings)
+            log = DecisionLog(
+                settings.resolved_database_url, settings.hmac_key, settings.sqlite_synchronous
+            )
             log.create_tables()
+            key_store = ApiKeyStore(log.engine, [str(r) for r in Role])
             keys = ApiKeys.parse(settings.api_keys, settings.hmac_key)
+            keys.replace_stored(key_store.active())
             metrics = ServiceMetrics()
             metrics.set_model(scorer.model_version, scorer.rules.version)
-            return Services(scorer, log, keys, metrics)
+            limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage)
+            services = Services(scorer, log, None, keys, metrics, limiter)  # type: ignore[arg-type]
+            services.writer = DecisionWriter(log, _decider(services))
+            return services, key_store
 
-        services = await run_in_threadpool(start)
+        services, key_store = await run_in_threadpool(start)
         app.state.services = services
         _log.info(
             "started",
@@ -106,16 +245,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "api_keys": len(services.keys),
             },
         )
-        watcher = (
-            asyncio.create_task(_watch(services, settings.reload_interval_s))
-            if settings.reload_interval_s > 0
-            else None
-        )
+        tasks = [
+            asyncio.create_task(_refresh_keys(services, key_store, settings.api_key_refresh_s))
+        ]
+        if settings.reload_interval_s > 0:
+            tasks.append(asyncio.create_task(_watch(services, settings.reload_interval_s)))
         try:
             yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
+            for task in tasks:
+                task.cancel()
+            await run_in_threadpool(services.writer.close)
             services.log.close()
             app.state.services = None
 
@@ -128,43 +268,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(cases_router)
     app.include_router(console_router)
+    app.openapi = lambda: _openapi_with_bodies(app)  # type: ignore[method-assign]
     app.add_exception_handler(FraudGuardError, _fraudguard_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        token = REQUEST_ID.set(request_id)
-        request.state.decision = "none"
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request_id
-            return response
-        finally:
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            services: Services | None = getattr(request.app.state, "services", None)
-            if services is not None:
-                decision = str(request.state.decision)
-                services.metrics.requests.labels(path, decision, str(status)).inc()
-                services.metrics.latency.labels(path, decision).observe(elapsed)
-            _log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "route": path,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-            REQUEST_ID.reset(token)
-
+    app.add_middleware(_Observe)
     return app

@@ -1,13 +1,20 @@
-"""API keys: ``Authorization: Bearer <key>``; keys are held as keyed hashes, never in clear."""
+"""API keys: ``Authorization: Bearer <key>``; keys are held as hashes, never in clear.
+
+Two sources: ``FRAUDGUARD_API_KEYS`` (keyed hashes made at start) and the keys made with
+``fraudguard keys add`` (sha256 digests in the database), re-read every
+``FRAUDGUARD_API_KEY_REFRESH_S`` seconds so an added or revoked key takes effect on every
+worker without a restart.
+"""
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from pydantic import SecretStr
 
 from fraudguard.api.enums import Role
+from fraudguard.cases.apikeys import StoredKey, key_digest
 from fraudguard.exceptions import (
     AuthenticationError,
     ConfigError,
@@ -16,15 +23,24 @@ from fraudguard.exceptions import (
 )
 from fraudguard.privacy import hash_key
 
-__all__ = ["ApiKeys"]
+__all__ = ["ApiKey", "ApiKeys"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A known key as the service sees it: an id for logs and rate limits, and its role."""
+
+    key_id: str
+    role: Role
 
 
 class ApiKeys:
-    """Known keys (hashed with the deployment's HMAC key) and their roles."""
+    """Known keys and their roles."""
 
     def __init__(self, hmac_key: str | bytes | SecretStr) -> None:
         self._hmac_key = hmac_key
-        self._roles: dict[str, Role] = {}
+        self._configured: dict[str, ApiKey] = {}
+        self._stored: dict[str, ApiKey] = {}
 
     @classmethod
     def parse(cls, spec: SecretStr | None, hmac_key: str | bytes | SecretStr) -> ApiKeys:
@@ -44,7 +60,8 @@ class ApiKeys:
                     [
                         FieldProblem(
                             f"FRAUDGUARD_API_KEYS[{position}]",
-                            f"use key:role with role one of {', '.join(Role)}",
+                            f"use key:role with role one of {', '.join(Role)}, "
+                            "the key at least 8 characters",
                         )
                     ],
                 ) from None
@@ -53,21 +70,34 @@ class ApiKeys:
     def add(self, key: str, role: Role) -> None:
         if len(key) < 8:
             raise ValueError("API keys must be at least 8 characters")
-        self._roles[hash_key(key, self._hmac_key)] = role
+        digest = hash_key(key, self._hmac_key)
+        self._configured[digest] = ApiKey(f"env-{digest[:8]}", role)
+
+    def replace_stored(self, stored: Mapping[str, StoredKey]) -> None:
+        """Swap in the database's current keys (``digest -> key``); one reference swap."""
+        known = {str(r) for r in Role}
+        self._stored = {
+            digest: ApiKey(key.key_id, Role(key.role))
+            for digest, key in stored.items()
+            if key.role in known
+        }
 
     def __len__(self) -> int:
-        return len(self._roles)
+        return len(self._configured) + len(self._stored)
 
-    def authenticate(self, authorization: str | None) -> Role:
-        """The role of the key in an ``Authorization`` header; 401 when missing or unknown."""
+    def authenticate(self, authorization: str | None) -> ApiKey:
+        """The key in an ``Authorization`` header; 401 when missing or unknown."""
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("send `Authorization: Bearer <api-key>`")
-        digest = hash_key(token.strip(), self._hmac_key)
-        for known, role in self._roles.items():
-            if hmac.compare_digest(known, digest):
-                return role
-        raise AuthenticationError("unknown API key")
+        # Lookups by digest: the digest of a guess says nothing about a real key.
+        found = self._configured.get(hash_key(token, self._hmac_key))
+        if found is None and self._stored:
+            found = self._stored.get(key_digest(token))
+        if found is None:
+            raise AuthenticationError("unknown or revoked API key")
+        return found
 
     @staticmethod
     def authorise(role: Role, allowed: Iterable[Role]) -> None:

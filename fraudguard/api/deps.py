@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Header, Request
 
 from fraudguard.api.auth import ApiKeys
 from fraudguard.api.enums import Role
 from fraudguard.api.exceptions import PayloadTooLargeError, UnsupportedMediaTypeError
 from fraudguard.api.metrics import ServiceMetrics
-from fraudguard.cases import DecisionLog
+from fraudguard.api.ratelimit import KeyRateLimiter
+from fraudguard.cases import DecisionLog, DecisionWriter
 from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
 from fraudguard.scoring import Scorer
 
@@ -27,6 +27,7 @@ __all__ = [
     "ScorerRole",
     "Services",
     "ServicesDep",
+    "WriterDep",
 ]
 
 #: Largest request body accepted (a full batch of 500 events fits easily).
@@ -39,11 +40,14 @@ MAX_DEPTH = 32
 class Services:
     scorer: Scorer
     log: DecisionLog
+    writer: DecisionWriter
     keys: ApiKeys
     metrics: ServiceMetrics
+    limiter: KeyRateLimiter
 
 
-def get_services(request: Request) -> Services:
+# Dependencies are async: FastAPI runs a plain ``def`` dependency in a worker thread.
+async def get_services(request: Request) -> Services:
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
         raise UnavailableError("the service is starting")
@@ -53,35 +57,44 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_scorer(services: ServicesDep) -> Scorer:
+async def get_scorer(services: ServicesDep) -> Scorer:
     return services.scorer
 
 
-def get_log(services: ServicesDep) -> DecisionLog:
+async def get_log(services: ServicesDep) -> DecisionLog:
     return services.log
 
 
-def get_metrics(services: ServicesDep) -> ServiceMetrics:
+async def get_metrics(services: ServicesDep) -> ServiceMetrics:
     return services.metrics
+
+
+async def get_writer(services: ServicesDep) -> DecisionWriter:
+    return services.writer
 
 
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
 LogDep = Annotated[DecisionLog, Depends(get_log)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+WriterDep = Annotated[DecisionWriter, Depends(get_writer)]
 
 
 class _RequireRole:
     def __init__(self, *roles: Role) -> None:
         self.roles = roles
 
-    def __call__(
+    # async: keys are held in memory, so this runs on the event loop, not a thread hop.
+    async def __call__(
         self,
+        request: Request,
         services: ServicesDep,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Role:
-        role = services.keys.authenticate(authorization)
-        services.keys.authorise(role, self.roles)
-        return role
+        key = services.keys.authenticate(authorization)
+        services.keys.authorise(key.role, self.roles)
+        services.limiter.hit(key.key_id)
+        request.state.api_key = key  # the batch route charges its extra events to it
+        return key.role
 
 
 ScorerRole = Annotated[Role, Depends(_RequireRole(Role.SCORER, Role.ADMIN))]
@@ -90,10 +103,6 @@ AnalystRole = Annotated[Role, Depends(_RequireRole(Role.SCORER, Role.ANALYST, Ro
 
 def _bad_body(message: str) -> InputError:
     return InputError("the request body is not valid JSON", [FieldProblem("body", message)])
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -105,17 +114,10 @@ def _depth(value: Any, limit: int) -> int:
         if deepest > limit:
             return deepest
         if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
+            stack.extend((v, level + 1) for v in item.values() if isinstance(v, dict | list))
         elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
+            stack.extend((v, level + 1) for v in item if isinstance(v, dict | list))
     return deepest
-
-
-def _finite(value: str) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError("number out of range")
-    return number
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -137,10 +139,10 @@ async def json_body(request: Request) -> dict[str, Any]:
             raise PayloadTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
     try:
-        data = json.loads(b"".join(chunks), parse_constant=_refuse_constant, parse_float=_finite)
-    except RecursionError:
-        raise _bad_body("nested too deeply") from None
-    except (ValueError, UnicodeDecodeError):
+        # orjson is strict RFC 8259: NaN, Infinity, numbers beyond a double, lone surrogates
+        # and invalid UTF-8 are refused, and nesting stops at 1024 levels.
+        data = orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError:
         raise _bad_body("must be a JSON object in UTF-8") from None
     if not isinstance(data, dict):
         raise _bad_body("must be a JSON object")

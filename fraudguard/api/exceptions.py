@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fraudguard.exceptions import InputError
+from fraudguard.exceptions import FieldProblem, InputError, RateLimitedError
 
-__all__ = ["PayloadTooLargeError", "UnsupportedMediaTypeError"]
+__all__ = ["KeyRateLimitedError", "PayloadTooLargeError", "UnsupportedMediaTypeError"]
 
 
 class PayloadTooLargeError(InputError):
@@ -15,3 +15,15 @@ class PayloadTooLargeError(InputError):
 class UnsupportedMediaTypeError(InputError):
     code = "unsupported_media_type"
     status_code = 415
+
+
+class KeyRateLimitedError(RateLimitedError):
+    """429: the API key is over its limit; answered with ``Retry-After``."""
+
+    def __init__(self, limit: str, retry_after_s: int) -> None:
+        self.limit = limit
+        self.retry_after_s = retry_after_s
+        super().__init__(
+            f"this API key is over its rate limit of {limit}; retry after {retry_after_s} s",
+            [FieldProblem("Authorization", f"rate limit {limit} (FRAUDGUARD_RATE_LIMIT)")],
+        )

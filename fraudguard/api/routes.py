@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ import pydantic
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
 from fraudguard.api.deps import (
     AnalystRole,
@@ -22,6 +24,7 @@ from fraudguard.api.deps import (
 )
 from fraudguard.api.logs import event_fields
 from fraudguard.api.schemas import ErrorBody, ReadyBody
+from fraudguard.cases import Recorded
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
 from fraudguard.schema import (
     MAX_BATCH_EVENTS,
@@ -30,6 +33,7 @@ from fraudguard.schema import (
     Decision,
     PromotionClaim,
     PromotionVerification,
+    RechargeEvent,
     field_problems,
     parse_event,
 )
@@ -41,20 +45,20 @@ _log = logging.getLogger("fraudguard.api")
 router = APIRouter()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 409, 413, 415, 422, 503)
+    code: {"model": ErrorBody} for code in (401, 403, 409, 413, 415, 422, 429, 503)
 }
 
 
-def _score(services: Services, data: dict[str, Any], request: Request | None) -> Decision:
-    event = parse_event(data)
-    stored = services.log.find(event)
-    if stored is not None:
-        return stored
-    scored = services.scorer.score_one(event)
-    decision = services.log.record(event, scored.decision, scored.features)
-    services.metrics.observe_rules(scored.rules)
-    if request is not None:
-        request.state.decision = decision.decision.value
+async def _settle(services: Services, events: list[RechargeEvent]) -> list[Recorded]:
+    """Decide and store ``events`` through the group-commit writer; answered after commit."""
+    results = await asyncio.wrap_future(services.writer.submit(events))
+    for result in results:
+        if not isinstance(result, Decision | FraudGuardError):
+            raise result  # an unexpected error: the handler answers a bare 500 and logs it
+    return results  # type: ignore[return-value]
+
+
+def _log_scored(event: RechargeEvent, decision: Decision) -> None:
     _log.info(
         "scored",
         extra={
@@ -65,7 +69,6 @@ def _score(services: Services, data: dict[str, Any], request: Request | None) ->
             "degraded": decision.degraded,
         },
     )
-    return decision
 
 
 def _json(model: pydantic.BaseModel) -> Response:
@@ -75,10 +78,18 @@ def _json(model: pydantic.BaseModel) -> Response:
 @router.post(
     "/v1/score", response_model=Decision, responses=_ERRORS, tags=["scoring"], summary="Score"
 )
-def score(request: Request, body: JsonBody, services: ServicesDep, _role: ScorerRole) -> Response:
+async def score(
+    request: Request, body: JsonBody, services: ServicesDep, _role: ScorerRole
+) -> Response:
     """Score one recharge order; the same ``transaction_id`` again returns the stored decision
-    (409 with a different body)."""
-    return _json(_score(services, body, request))
+    (409 with a different body). Answered once the decision is committed to the log."""
+    event = parse_event(body)
+    [result] = await _settle(services, [event])
+    if isinstance(result, FraudGuardError):
+        raise result
+    request.state.decision = result.decision.value
+    _log_scored(event, result)
+    return _json(result)
 
 
 @router.post(
@@ -88,36 +99,52 @@ def score(request: Request, body: JsonBody, services: ServicesDep, _role: Scorer
     tags=["scoring"],
     summary="Score a batch",
 )
-def score_batch(
+async def score_batch(
     request: Request, body: JsonBody, services: ServicesDep, _role: ScorerRole
 ) -> Response:
-    """Score up to ``MAX_BATCH_EVENTS`` (500) orders in order; a bad item gets its own error."""
-    events = _batch_events(body)
+    """Score up to ``MAX_BATCH_EVENTS`` (500) orders in order; a bad item gets its own error.
+    The whole batch is stored in one transaction; each event counts against the rate limit."""
+    items = _batch_events(body)
+    if len(items) > 1:
+        services.limiter.hit(request.state.api_key.key_id, cost=len(items) - 1)
+    parsed = await run_in_threadpool(lambda: [_parse_item(item) for item in items])
+    events = [p for p in parsed if isinstance(p, RechargeEvent)]
+    settled = iter(await _settle(services, events))
     results: list[Decision | BatchItemError] = []
-    for index, item in enumerate(events):
-        try:
-            if not isinstance(item, dict):
-                raise InputError(
-                    "the recharge event is invalid",
-                    [FieldProblem("body", "each event must be a JSON object")],
-                )
-            results.append(_score(services, item, None))
-        except FraudGuardError as error:
-            if error.status_code >= 500:
-                raise
-            transaction_id = item.get("transaction_id") if isinstance(item, dict) else None
-            results.append(
-                BatchItemError(
-                    index=index,
-                    transaction_id=transaction_id
-                    if isinstance(transaction_id, str) and len(transaction_id) <= 128
-                    else None,
-                    error=error.code,
-                    problems=[{"field": p.location, "message": p.message} for p in error.problems],
-                )
+    for index, (item, outcome) in enumerate(zip(items, parsed, strict=True)):
+        result = next(settled) if isinstance(outcome, RechargeEvent) else outcome
+        if isinstance(result, Decision):
+            assert isinstance(outcome, RechargeEvent)  # noqa: S101 - only events are decided
+            _log_scored(outcome, result)
+            results.append(result)
+            continue
+        if result.status_code >= 500:
+            raise result
+        transaction_id = item.get("transaction_id") if isinstance(item, dict) else None
+        results.append(
+            BatchItemError(
+                index=index,
+                transaction_id=transaction_id
+                if isinstance(transaction_id, str) and len(transaction_id) <= 128
+                else None,
+                error=result.code,
+                problems=[{"field": p.location, "message": p.message} for p in result.problems],
             )
+        )
     request.state.decision = "batch"
     return _json(BatchScoreResponse(results=results))
+
+
+def _parse_item(item: Any) -> RechargeEvent | FraudGuardError:
+    if not isinstance(item, dict):
+        return InputError(
+            "the recharge event is invalid",
+            [FieldProblem("body", "each event must be a JSON object")],
+        )
+    try:
+        return parse_event(item)
+    except InputError as error:
+        return error
 
 
 def _batch_events(body: dict[str, Any]) -> list[Any]:
@@ -182,6 +209,12 @@ def readyz(scorer: ScorerDep, log: LogDep) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)
 
 
-@router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics",
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    response_class=Response,
+)
 def metrics(service_metrics: MetricsDep) -> Response:
     return Response(generate_latest(service_metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -40,7 +40,14 @@ from fraudguard.cases.schemas import (
     DispositionRequest,
     TransitionRequest,
 )
-from fraudguard.cases.service import DecisionLog, case_label, create_db_engine
+from fraudguard.cases.service import (
+    Decide,
+    DecisionLog,
+    DecisionWriter,
+    Recorded,
+    case_label,
+    create_db_engine,
+)
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -63,13 +70,16 @@ __all__ = [
     "CaseStatus",
     "CaseSummary",
     "Dashboard",
+    "Decide",
     "DecisionLog",
     "DecisionRow",
+    "DecisionWriter",
     "Disposition",
     "DispositionRequest",
     "FraudTypology",
     "InvalidTransitionError",
     "LinkKind",
+    "Recorded",
     "TransitionRequest",
     "audit_trail",
     "case_label",

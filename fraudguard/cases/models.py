@@ -28,7 +28,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["AuditRow", "Base", "CaseRow", "DecisionRow", "UtcDateTime", "metadata"]
+__all__ = [
+    "ApiKeyRow",
+    "AuditRow",
+    "Base",
+    "CaseRow",
+    "DecisionRow",
+    "UtcDateTime",
+    "metadata",
+]
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -154,3 +162,18 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     #: What changed, e.g. ``{"status": ["open", "in_review"]}``; no personal data.
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ApiKeyRow(Base):
+    """An API key made with ``fraudguard keys add``: only its sha256 is stored, never the key;
+    ``last4`` is shown by ``keys list`` so an operator can tell keys apart."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last4: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from fraudguard.cases import DecisionLog, metadata
+from fraudguard.cases import DecisionLog
 from fraudguard.exceptions import ConflictError
 from fraudguard.schema import Decision, DecisionOutcome, Reason, ReasonFamily, RechargeEvent
+from tests.postgres import fresh_database
 from tests.scoring.conftest import make_event
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KEY = "test-hmac-key"
 
 _REASON = Reason(
@@ -132,26 +132,161 @@ def test_primary_key_race_rereads(log: DecisionLog, monkeypatch: pytest.MonkeyPa
     assert log.count_cases() == 1
 
 
-def _postgres_reachable() -> str | None:
-    try:
-        import psycopg
+@pytest.mark.integration
+def test_record_on_postgresql() -> None:
+    with fresh_database() as url:
+        log = DecisionLog(url, KEY)
+        log.create_tables()
+        try:
+            _exercise(log)
+        finally:
+            log.close()
 
-        psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", connect_timeout=2).close()
-    except Exception as error:
-        return f"PostgreSQL at {PG_URL} is not reachable ({type(error).__name__})"
-    return None
+
+def _group(log: DecisionLog, prefix: str) -> list[tuple[RechargeEvent, Decision, dict[str, float]]]:
+    items = []
+    for i in range(6):
+        flagged = i % 2 == 0
+        event = make_event(
+            transaction_id=f"{prefix}-{i}",
+            **({"promotion": {"code": "VIP-HALF"}} if flagged else {}),
+        )
+        outcome = DecisionOutcome.REVIEW if flagged else DecisionOutcome.ALLOW
+        items.append((event, _decision(event, outcome), {"x": float(i)}))
+    return items
+
+
+def _exercise_many(log: DecisionLog) -> None:
+    items = _group(log, "grp")
+    first = log.record_many(items)
+    assert all(isinstance(r, Decision) for r in first)
+    assert [r.case_id is not None for r in first] == [True, False] * 3  # type: ignore[union-attr]
+    assert log.count_cases() == 3
+    # The same group again: replays, no new case; a changed body in a group is a 409 alone.
+    changed = make_event(transaction_id="grp-1", amount=55.0)
+    again = log.record_many([*items[:1], (changed, items[1][1], {}), *items[2:]])
+    assert again[0] == first[0]
+    assert isinstance(again[1], ConflictError)
+    assert again[2:] == first[2:]
+    assert log.count_cases() == 3
+    found = log.find_many([items[0][0], changed, make_event(transaction_id="grp-new")])
+    assert found[0] == first[0]
+    assert isinstance(found[1], ConflictError)
+    assert found[2] is None
+    with pytest.raises(ValueError, match="distinct"):
+        log.record_many([items[0], items[0]])
+
+
+def test_record_many_on_sqlite(log: DecisionLog) -> None:
+    _exercise_many(log)
 
 
 @pytest.mark.integration
-def test_record_on_postgresql() -> None:
-    reason = _postgres_reachable()
-    if reason is not None:
-        pytest.skip(reason)
-    log = DecisionLog(PG_URL, KEY)
-    metadata.drop_all(log.engine)
-    log.create_tables()
+def test_record_many_on_postgresql() -> None:
+    with fresh_database() as url:
+        log = DecisionLog(url, KEY)
+        log.create_tables()
+        try:
+            _exercise_many(log)
+        finally:
+            log.close()
+
+
+def _race_across_processes_like(url: str) -> None:
+    """Two logs (two engines, as two workers have) store the same orders at once."""
+    logs = [DecisionLog(url, KEY) for _ in range(2)]
+    logs[0].create_tables()
+    items = _group(logs[0], "race")
+    results: list[list[object]] = []
+    barrier = threading.Barrier(4)
+
+    def worker(log: DecisionLog) -> None:
+        barrier.wait()
+        results.append(log.record_many(items))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=worker, args=(logs[i % 2],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     try:
-        _exercise(log)
+        assert len(results) == 4
+        assert all(r == results[0] for r in results)  # one decision per order, for everyone
+        assert logs[1].count_cases() == 3
     finally:
-        metadata.drop_all(log.engine)
+        for log in logs:
+            log.close()
+
+
+def test_concurrent_groups_settle_on_one_decision_sqlite(tmp_path: Path) -> None:
+    _race_across_processes_like(f"sqlite:///{tmp_path / 'race.db'}")
+
+
+@pytest.mark.integration
+def test_concurrent_groups_settle_on_one_decision_postgresql() -> None:
+    with fresh_database() as url:
+        _race_across_processes_like(url)
+
+
+def test_unreachable_database_is_503(tmp_path: Path) -> None:
+    from fraudguard.exceptions import UnavailableError
+
+    log = DecisionLog("postgresql+psycopg://postgres@127.0.0.1:1/none", KEY)
+    event = make_event(transaction_id="ord-x")
+    with pytest.raises(UnavailableError) as caught:
+        log.record_many([(event, _decision(event, DecisionOutcome.ALLOW), {})])
+    assert caught.value.status_code == 503
+    assert "retry" in caught.value.message
+    with pytest.raises(UnavailableError):
+        log.find_many([event])
+
+
+def test_writer_scores_each_order_once_and_answers_each_on_its_own(log: DecisionLog) -> None:
+    from fraudguard.cases import DecisionWriter
+    from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
+
+    scored: list[str] = []
+
+    def decide(event: RechargeEvent) -> tuple[Decision, dict[str, float]]:
+        scored.append(event.transaction_id)
+        if event.transaction_id == "w-bad":
+            raise InputError("bad", [FieldProblem("event_time", "too far ahead")])
+        return _decision(event, DecisionOutcome.ALLOW), {}
+
+    writer = DecisionWriter(log, decide)
+    order = make_event(transaction_id="w-1")
+    try:
+        results = writer.submit(
+            [
+                order,
+                order,
+                make_event(transaction_id="w-1", amount=20.0),
+                make_event(transaction_id="w-bad"),
+            ]
+        ).result(timeout=30)
+        assert isinstance(results[0], Decision)
+        assert results[1] == results[0]  # the same order twice in one group: a replay
+        assert isinstance(results[2], ConflictError)
+        assert isinstance(results[3], InputError)
+        assert scored == ["w-1", "w-bad"]  # the duplicates were never scored
+        assert writer.submit([order]).result(timeout=30) == [results[0]]
+        assert scored == ["w-1", "w-bad"]
+    finally:
+        writer.close()
+    with pytest.raises(UnavailableError):
+        writer.submit([order]).result(timeout=5)
+
+
+def test_writer_reports_an_unreachable_database_to_every_waiting_request() -> None:
+    from fraudguard.cases import DecisionWriter
+    from fraudguard.exceptions import UnavailableError
+
+    log = DecisionLog("postgresql+psycopg://postgres@127.0.0.1:1/none", KEY)
+    writer = DecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
+    try:
+        future = writer.submit([make_event(transaction_id="w-down")])
+        with pytest.raises(UnavailableError):
+            future.result(timeout=30)
+    finally:
+        writer.close()
         log.close()
