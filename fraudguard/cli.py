@@ -224,8 +224,9 @@ def monitor_command(
 ) -> None:
     """Drift between two windows: PSI per feature, score shift, rule hit rates.
 
-    Scores with the promoted model and the configured rule pack. Exit codes: 0 nothing
-    past the --fail-on level, 1 drift at or past it, 2 bad input (files, thresholds).
+    Both windows are validated, then scored with the promoted model and the rule pack.
+
+    Exit codes: 0 nothing past the --fail-on level; 1 drift at or past it; 2 bad input.
     """
     from fraudguard.config import get_settings
     from fraudguard.exceptions import FieldProblem, InputError
