@@ -152,6 +152,8 @@ def check_horizons(windows_s: Sequence[int], first_seen_ttl_s: int) -> tuple[int
     return windows
 
 
+_UNWINDOWED_NEW = WindowStats((), (), (), None)
+
 #: One event in a key's log: time, amount in fen, counterparts.
 _Event = tuple[int, int, tuple[str | None, ...]]
 
@@ -276,6 +278,9 @@ class InMemoryStateStore:
         self._series: OrderedDict[str, _Series | _Event] = OrderedDict()
         self._clock: int | None = None
         self._lock = threading.Lock()
+        # Answers are immutable: a new key's all-zero answer is shared, not rebuilt.
+        self._zeros = (0,) * len(self._windows_us)
+        self._new_answers: dict[int, WindowStats] = {}
 
     @property
     def windows_s(self) -> tuple[int, ...]:
@@ -301,7 +306,11 @@ class InMemoryStateStore:
     def observe(self, observations: Sequence[Observation]) -> list[WindowStats]:
         with self._lock:
             answers = [self._observe(obs) for obs in observations]
-            self._sweep()
+            if observations:
+                # A clamped time never exceeds the clock, so the raw times move it as far.
+                newest = max([obs.ts_us for obs in observations])
+                self._clock = newest if self._clock is None else max(self._clock, newest)
+                self._sweep()
             return answers
 
     def _observe(self, obs: Observation) -> WindowStats:
@@ -322,15 +331,16 @@ class InMemoryStateStore:
             age = ts - first
             self._seen[key] = (first, ts)
             self._seen.move_to_end(key)
-        self._clock = ts if self._clock is None else max(self._clock, ts)
         if not obs.windowed:
-            return WindowStats((), (), (), age)
+            return _UNWINDOWED_NEW if age is None else WindowStats((), (), (), age)
         state = self._series.get(key)
         if state is None:
             # Most keys have a single event in the window: keep it as a bare tuple (which
             # the garbage collector stops tracking) and build a log on the second event.
             self._series[key] = (ts, obs.amount_fen, obs.counterparts)
-            zeros = (0,) * len(self._windows_us)
+            if age is None:
+                return self._empty(len(obs.counterparts))
+            zeros = self._zeros
             return WindowStats(zeros, zeros, (zeros,) * len(obs.counterparts), age)
         self._series.move_to_end(key)
         if isinstance(state, tuple):
@@ -343,6 +353,14 @@ class InMemoryStateStore:
         )
         return WindowStats(counts, sums, distinct, age)
 
+    def _empty(self, n_counterparts: int) -> WindowStats:
+        answer = self._new_answers.get(n_counterparts)
+        if answer is None:
+            zeros = self._zeros
+            answer = WindowStats(zeros, zeros, (zeros,) * n_counterparts, None)
+            self._new_answers[n_counterparts] = answer
+        return answer
+
     def _drop(self, key: str) -> None:
         self._seen.pop(key, None)
         self._series.pop(key, None)
@@ -353,16 +371,20 @@ class InMemoryStateStore:
         if self._clock is None:
             return
         window_edge = self._clock - self._windows_us[-1]
-        while self._series:
-            key, state = next(iter(self._series.items()))
+        expired: list[str] = []
+        for key, state in self._series.items():
             if (state[0] if isinstance(state, tuple) else state.newest) > window_edge:
                 break
+            expired.append(key)
+        for key in expired:
             del self._series[key]
         ttl_edge = self._clock - self._ttl_us
-        while self._seen:
-            key, (_, newest) = next(iter(self._seen.items()))
+        expired.clear()
+        for key, (_, newest) in self._seen.items():
             if newest > ttl_edge:
                 break
+            expired.append(key)
+        for key in expired:
             self._drop(key)
 
 
