@@ -304,53 +304,56 @@ class InMemoryStateStore:
             return StoreSize(len(self._seen), len(self._series), events)
 
     def observe(self, observations: Sequence[Observation]) -> list[WindowStats]:
+        if not observations:
+            return []
         with self._lock:
-            answers = [self._observe(obs) for obs in observations]
-            if observations:
-                # A clamped time never exceeds the clock, so the raw times move it as far.
-                newest = max([obs.ts_us for obs in observations])
-                self._clock = newest if self._clock is None else max(self._clock, newest)
-                self._sweep()
+            answers = [self._observe(*obs) for obs in observations]
+            # A clamped time never exceeds the clock, so the raw times move it as far.
+            newest = max([obs.ts_us for obs in observations])
+            self._clock = newest if self._clock is None else max(self._clock, newest)
+            self._sweep()
             return answers
 
-    def _observe(self, obs: Observation) -> WindowStats:
-        key, ts = obs.key, obs.ts_us
-        seen = self._seen.get(key)
+    def _observe(
+        self, key: str, ts: int, fen: int, parts: tuple[str | None, ...], windowed: bool
+    ) -> WindowStats:
+        seen_keys = self._seen
+        seen = seen_keys.get(key)
         if seen is not None and seen[1] <= ts - self._ttl_us:
             # Idle past the TTL: forget now rather than wait for the sweep to reach it.
             self._drop(key)
             seen = None
         if seen is None:
             age = None
-            self._seen[key] = (ts, ts)
-            while len(self._seen) > self._max_keys:
-                self._drop(next(iter(self._seen)))
+            seen_keys[key] = (ts, ts)
+            if len(seen_keys) > self._max_keys:
+                self._drop(next(iter(seen_keys)))
         else:
             first, newest = seen
-            ts = max(ts, newest)  # out of order: clamp up (module docstring)
+            if ts < newest:
+                ts = newest  # out of order: clamp up (module docstring)
             age = ts - first
-            self._seen[key] = (first, ts)
-            self._seen.move_to_end(key)
-        if not obs.windowed:
+            seen_keys[key] = (first, ts)
+            seen_keys.move_to_end(key)
+        if not windowed:
             return _UNWINDOWED_NEW if age is None else WindowStats((), (), (), age)
-        state = self._series.get(key)
+        logs = self._series
+        state = logs.get(key)
         if state is None:
             # Most keys have a single event in the window: keep it as a bare tuple (which
             # the garbage collector stops tracking) and build a log on the second event.
-            self._series[key] = (ts, obs.amount_fen, obs.counterparts)
+            logs[key] = (ts, fen, parts)
             if age is None:
-                return self._empty(len(obs.counterparts))
+                return self._empty(len(parts))
             zeros = self._zeros
-            return WindowStats(zeros, zeros, (zeros,) * len(obs.counterparts), age)
-        self._series.move_to_end(key)
+            return WindowStats(zeros, zeros, (zeros,) * len(parts), age)
+        logs.move_to_end(key)
         if isinstance(state, tuple):
-            series = self._series[key] = _Series(len(self._windows_us), len(state[2]))
+            series = logs[key] = _Series(len(self._windows_us), len(state[2]))
             series.observe(*state, self._windows_us)
         else:
             series = state
-        counts, sums, distinct = series.observe(
-            ts, obs.amount_fen, obs.counterparts, self._windows_us
-        )
+        counts, sums, distinct = series.observe(ts, fen, parts, self._windows_us)
         return WindowStats(counts, sums, distinct, age)
 
     def _empty(self, n_counterparts: int) -> WindowStats:

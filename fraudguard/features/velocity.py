@@ -500,10 +500,10 @@ def _micros(value: Any) -> int:
     if type(value) is pd.Timestamp:
         # Ticks since the epoch in the stamp's own unit (UTC for an aware time, wall time
         # for a naive one, as below); nanoseconds are floored like the batch path.
-        unit = value.unit
-        if unit == "ns":
+        try:
             return int(value.value) // 1000
-        return int(value.asm8.view(np.int64)) * _PER_UNIT_US[unit]
+        except OverflowError:  # beyond nanoseconds' range (past 2262): its own unit
+            return int(value.asm8.view(np.int64)) * _PER_UNIT_US[value.unit]
     if not isinstance(value, datetime) and not is_missing(value):  # str, numpy.datetime64
         try:
             value = pd.Timestamp(value)
