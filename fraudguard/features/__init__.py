@@ -87,13 +87,18 @@ class FeatureExtractor:
 
         With velocity configured, ``store`` is required and the event is recorded in it.
         """
-        features: dict[str, Any] = {}
-        for group in self.groups:
-            features.update(group.transform_one(row))
+        features = self.extract_stateless(row)
         if self.velocity is not None:
             if store is None:
                 raise ValueError("velocity features need a state store: pass store=...")
             features.update(self.velocity.transform_one(row, store))
+        return features
+
+    def extract_stateless(self, row: Row) -> dict[str, Any]:
+        """The stateless groups' features of one flat event row (no velocity)."""
+        features: dict[str, Any] = {}
+        for group in self.groups:
+            features.update(group.transform_one(row))
         return features
 
     def extract_many(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -244,11 +244,14 @@ class InMemoryStateStore:
     dropped as the key is observed, and a sweep after every call drops whole keys that
     went quiet (their events left the longest window, or they have been idle for the
     first-seen TTL); the number of keys is capped, evicting the least recently seen.
-    Store time for the sweep is the newest event time observed, so replaying history
-    behaves exactly like live traffic. Two consequences: an event arriving more than the
-    longest window behind store time may find its key's log already swept (it is answered
-    as if the log were empty), and one event dated far in the future would expire every
-    key, so callers must refuse event times well ahead of the wall clock. Evicting under
+    Store time is the newest event time observed before the call, so replaying history
+    behaves exactly like live traffic. Expiry is a rule, not a side effect of the sweep
+    (the Redis store applies the same rule): a key whose newest event is at least the
+    longest window behind store time is answered as if its log were empty, and one idle
+    for the TTL behind store time (or behind the event) is new. So an event arriving more
+    than the longest window late may see less than a batch computation would, and one
+    event dated far in the future would expire every key: callers must refuse event times
+    well ahead of the wall clock. Evicting under
     the cap is the one way this store forgets early (an evicted key looks new again):
     size ``max_keys`` above the keys active within the TTL. A single key's log grows with
     its events inside the longest window, which is why hot keys such as platforms are
@@ -269,6 +272,7 @@ class InMemoryStateStore:
             )
         self._first_seen_ttl_s = first_seen_ttl_s
         self._windows_us = tuple(w * _US for w in self._windows_s)
+        self._widest_us = self._windows_us[-1]
         self._ttl_us = first_seen_ttl_s * _US
         self._max_keys = max_keys
         # Both in least-recently-seen order: the sweep and LRU eviction pop from the front.
@@ -319,7 +323,9 @@ class InMemoryStateStore:
     ) -> WindowStats:
         seen_keys = self._seen
         seen = seen_keys.get(key)
-        if seen is not None and seen[1] <= ts - self._ttl_us:
+        clock = self._clock  # store time before this call
+        horizon = ts if clock is None or ts > clock else clock
+        if seen is not None and seen[1] <= horizon - self._ttl_us:
             # Idle past the TTL: forget now rather than wait for the sweep to reach it.
             self._drop(key)
             seen = None
@@ -339,6 +345,14 @@ class InMemoryStateStore:
             return _UNWINDOWED_NEW if age is None else WindowStats((), (), (), age)
         logs = self._series
         state = logs.get(key)
+        if (
+            state is not None
+            and clock is not None
+            and (state[0] if isinstance(state, tuple) else state.newest) <= clock - self._widest_us
+        ):
+            # Out of every window at store time: gone, whether or not the sweep got to it.
+            del logs[key]
+            state = None
         if state is None:
             # Most keys have a single event in the window: keep it as a bare tuple (which
             # the garbage collector stops tracking) and build a log on the second event.
@@ -398,14 +412,16 @@ def make_store(
     first_seen_ttl_s: int = DEFAULT_FIRST_SEEN_TTL_S,
     max_keys: int = DEFAULT_MAX_KEYS,
 ) -> StateStore:
-    """The store ``state_url`` names (``FRAUDGUARD_STATE_URL``). Only ``memory://`` exists
-    so far; the URL is never echoed in errors, since a Redis URL may carry a password.
+    """The store ``state_url`` names (``FRAUDGUARD_STATE_URL``): ``memory://`` (this
+    process) or ``redis://host:port/db`` (shared; see :mod:`fraudguard.features.redis_store`;
+    ``max_keys`` is the in-memory cap, Redis bounds memory by expiry). The URL is never
+    echoed in errors, since a Redis URL may carry a password.
 
-    >>> make_store("redis://cache:6379/0")
+    >>> make_store("postgres://cache:5432/0")
     Traceback (most recent call last):
     ...
-    fraudguard.exceptions.ConfigError: the redis:// state store is not available yet
-      - FRAUDGUARD_STATE_URL: the Redis store arrives in a later issue; use memory:// until then
+    fraudguard.exceptions.ConfigError: unsupported state store URL
+      - FRAUDGUARD_STATE_URL: use memory:// or redis://host:port/db
     """
     scheme, separator, rest = state_url.strip().partition("://")
     scheme = scheme.lower()
@@ -418,13 +434,13 @@ def make_store(
         raise ConfigError(
             "invalid state store URL", [FieldProblem("FRAUDGUARD_STATE_URL", problem)]
         )
-    if scheme in {"redis", "rediss"} and separator:
-        problem = "the Redis store arrives in a later issue; use memory:// until then"
-        raise ConfigError(
-            f"the {scheme}:// state store is not available yet",
-            [FieldProblem("FRAUDGUARD_STATE_URL", problem)],
+    if scheme in {"redis", "rediss", "unix"} and separator:
+        from fraudguard.features.redis_store import redis_store_from_url
+
+        return redis_store_from_url(
+            state_url.strip(), windows_s=windows_s, first_seen_ttl_s=first_seen_ttl_s
         )
-    problem = "use memory:// (redis:// arrives in a later issue)"
+    problem = "use memory:// or redis://host:port/db"
     raise ConfigError(
         "unsupported state store URL", [FieldProblem("FRAUDGUARD_STATE_URL", problem)]
     )

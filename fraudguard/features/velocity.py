@@ -268,6 +268,11 @@ class VelocityFeatures:
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.specs)
 
+    def missing(self) -> dict[str, Any]:
+        """Every velocity feature at its missing value (NaN counts, ``False`` flags): what
+        scoring uses while the state store is unavailable."""
+        return self._missing.copy()
+
     def new_store(self, state_url: str = "memory://") -> StateStore:
         """A store configured with this group's windows and TTL."""
         return make_store(
