@@ -261,8 +261,7 @@ class RedisStateStore:
             self._success()
         n_windows = len(self._windows_s)
         return [
-            _stats(answer, obs, n_windows)
-            for answer, obs in zip(reply, observations, strict=True)
+            _stats(answer, obs, n_windows) for answer, obs in zip(reply, observations, strict=True)
         ]
 
     def _failure(self, error: Exception) -> None:

@@ -198,12 +198,12 @@ class _Plan:
 
 
 def _plan(position: int, entity: _Entity, names: _Names) -> _Plan:
-    first_seen = names.age is not None and names.is_new is not None
+    ages = () if names.age is None or names.is_new is None else (names.age, names.is_new)
+    first_seen = bool(ages)
     counted = (*names.count, *names.amount, *(c for row in names.distinct for c in row))
     fresh: dict[str, Any] = dict.fromkeys(counted, 0)
     fresh.update(dict.fromkeys(names.amount, 0.0))
-    if first_seen:
-        fresh.update({names.age: math.nan, names.is_new: True})
+    fresh.update(zip(ages, (math.nan, True), strict=False))  # no ages: nothing
     return _Plan(
         position=position,
         prefix=f"{entity.name}:",
@@ -211,7 +211,7 @@ def _plan(position: int, entity: _Entity, names: _Names) -> _Plan:
         amounts=bool(names.amount),
         counterparts=tuple(_POSITION[c] for c in entity.counterparts),
         first_seen=first_seen,
-        columns=(*counted, *((names.age, names.is_new) if first_seen else ())),
+        columns=(*counted, *ages),
         fresh=fresh,
     )
 
@@ -261,9 +261,7 @@ class VelocityFeatures:
             sorted(specs, key=lambda spec: spec.kind is FeatureKind.BOOL)
         )
         self._missing = {spec.name: spec.missing for spec in self.specs}
-        self._plans = tuple(
-            _plan(i, e, self._names[e.name]) for i, e in enumerate(_ENTITIES)
-        )
+        self._plans = tuple(_plan(i, e, self._names[e.name]) for i, e in enumerate(_ENTITIES))
 
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.specs)

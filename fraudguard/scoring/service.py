@@ -383,17 +383,21 @@ class Scorer:
 
     # --- many events ---------------------------------------------------------------------
 
-    def score_many(self, frame: pd.DataFrame) -> list[Decision]:
+    def score_many(
+        self, frame: pd.DataFrame, *, velocity: pd.DataFrame | None = None
+    ) -> list[Decision]:
         """Decisions for a flat event frame (velocity over the frame's own events, in order).
 
         Vectorised features, rules and model; gives the decisions :meth:`score_one` gives on
-        the same events in the same order, starting from an empty store.
+        the same events in the same order, starting from an empty store. ``velocity``: the
+        rows' velocity features computed beforehand over a longer history (bulk scoring
+        partition by partition, :mod:`fraudguard.scoring.bulk`).
         """
         if frame.empty:
             return []
         frame = frame.reset_index(drop=True)
         flat = frame.reindex(columns=list(FLAT_COLUMNS))
-        features = self.extractor.extract_many(flat)
+        features = self.extractor.extract_many(flat, velocity=velocity)
         ruleset = self.rules.current
         context = pd.concat([flat, features], axis=1)
         result = ruleset.evaluate_frame(context)

@@ -60,10 +60,17 @@ class RedisServer:
         self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
             [
                 REDIS_SERVER,
-                "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no",
-                "--dir", str(self.workdir),
-            ],  # fmt: skip
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -66,9 +66,7 @@ def observation_batches(draw: st.DrawFn) -> list[list[Observation]]:
         for entity in entities:
             windowed, n_parts = _SHAPES[entity]
             late = draw(st.sampled_from([0, 0, 0, 1, 30 * US, 600 * US, 1300 * US]))
-            parts = tuple(
-                draw(st.sampled_from([None, "x", "y", "z:1"])) for _ in range(n_parts)
-            )
+            parts = tuple(draw(st.sampled_from([None, "x", "y", "z:1"])) for _ in range(n_parts))
             key = f"{entity}:{draw(st.integers(0, 3))}"
             batch.append(
                 Observation(key, clock - late, draw(st.integers(0, 10_000)), parts, windowed)
@@ -177,7 +175,8 @@ def test_concurrent_workers_lose_no_events(redis_url: str) -> None:
     assert sorted(counts) == list(range(total))
     store = redis_store(redis_url, windows_s=(600,), first_seen_ttl_s=600)
     (last,) = store.observe([Observation("hot", T, 100, ("m",))])
-    assert last.counts == (total,) and last.sums_fen == (100 * total,)
+    assert last.counts == (total,)
+    assert last.sums_fen == (100 * total,)
     assert last.distinct == ((1,),)
 
 

@@ -60,7 +60,8 @@ def test_fail_open_scores_without_velocity_and_says_degraded(base_scorer: Scorer
     scorer = redis_scorer(base_scorer, down)
     decisions = [scorer.score_one(e, now=LATER) for e in burst(_BURST, "open")]
     assert all(d.decision.degraded for d in decisions)
-    assert scorer.degraded and not scorer.state_available
+    assert scorer.degraded
+    assert not scorer.state_available
     last = decisions[-1]
     # The model still scores (version reported); velocity features are missing, not zero.
     assert last.decision.model_version is not None
@@ -249,8 +250,10 @@ def test_redis_restart_under_http_load(
     bodies = [response.json() for _, response in answered]
     assert any(body["degraded"] for body in bodies)
     assert not any(body["degraded"] for body in bodies[-50:])
-    assert readiness[0]["degraded"] is True and readiness[0]["status"] == "degraded"
-    assert readiness[-1]["degraded"] is False and readiness[-1]["status"] == "ready"
+    assert readiness[0]["degraded"] is True
+    assert readiness[0]["status"] == "degraded"
+    assert readiness[-1]["degraded"] is False
+    assert readiness[-1]["status"] == "ready"
     log = DecisionLog(settings.resolved_database_url, settings.hmac_key)
     for (event, _), body in zip(answered, bodies, strict=True):
         stored = log.find(event)
