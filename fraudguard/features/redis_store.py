@@ -333,8 +333,14 @@ def redis_store_from_url(
         retry_after_s = float(query.pop("retry_after_s", DEFAULT_RETRY_AFTER_S))
     except ValueError:
         retry_after_s = -1.0
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        retry_after_s = -1.0  # reported below with the other URL problems
     if not key_prefix or retry_after_s < 0:
-        problem = "key_prefix must not be empty and retry_after_s must be a number >= 0"
+        problem = (
+            "use redis://host:port/db with a numeric db, a non-empty key_prefix and "
+            "retry_after_s >= 0"
+        )
         raise ConfigError(
             "invalid state store URL", [FieldProblem("FRAUDGUARD_STATE_URL", problem)]
         )

@@ -22,6 +22,10 @@ The contract every implementation keeps (the batch path in
 * **First seen.** A key is *new* when it has no event within the first-seen TTL (idle
   time: a key seen every day stays known, one silent for the TTL is forgotten). The age
   is measured from the first event since it was last new.
+* **Expiry is a rule, on event time.** Store time is the newest event time recorded
+  before the call. A key whose newest event is at least the longest window behind store
+  time answers as if its log were empty, and one idle for the TTL behind the later of
+  store time and the event's time is new - whenever memory is actually reclaimed.
 * **Counterparts.** ``None`` (unknown) is not a counterpart: the event still counts, it
   just adds no distinct value.
 * **Keys are pseudonymous.** Keys and counterparts are keyed hashes
