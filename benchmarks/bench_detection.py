@@ -263,7 +263,9 @@ def batch(reference: ReferenceData, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000, help="batch size")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="batch size (0: online part only)"
+    )
     parser.add_argument(
         "--online-events", type=int, default=20_000, help="sample events timed online"
     )
@@ -276,8 +278,9 @@ def main() -> None:
     )
     reference = load_reference()
     online(reference, args.online_events)
-    gc.collect()
-    batch(reference, args.events)
+    if args.events > 0:
+        gc.collect()
+        batch(reference, args.events)
 
 
 if __name__ == "__main__":

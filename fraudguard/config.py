@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     state_url: str = Field(
         default="memory://", description="Velocity state store: memory:// or redis://host:port/db"
     )
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Dask scheduler address (tcp://host:8786) for bulk scoring and backtests "
+        "with --engine dask; unset = a local cluster on this machine.",
+    )
     model_registry: Path | None = Field(
         default=None, description="Model registry folder; default `home`/models."
     )

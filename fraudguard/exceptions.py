@@ -49,6 +49,7 @@ __all__ = [
     "RateLimitedError",
     "ReferenceDataError",
     "RuleError",
+    "StateStoreError",
     "UnavailableError",
 ]
 
@@ -157,3 +158,9 @@ class ModelError(UnavailableError):
 
 class ArtifactIntegrityError(ModelError):
     code = "artifact_tampered"
+
+
+class StateStoreError(UnavailableError):
+    """The velocity state store (Redis) did not answer; scoring follows the failure policy."""
+
+    code = "state_store_unavailable"

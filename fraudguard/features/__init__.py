@@ -87,20 +87,38 @@ class FeatureExtractor:
 
         With velocity configured, ``store`` is required and the event is recorded in it.
         """
-        features: dict[str, Any] = {}
-        for group in self.groups:
-            features.update(group.transform_one(row))
+        features = self.extract_stateless(row)
         if self.velocity is not None:
             if store is None:
                 raise ValueError("velocity features need a state store: pass store=...")
             features.update(self.velocity.transform_one(row, store))
         return features
 
-    def extract_many(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Features of every row of a flat event frame, index preserved."""
+    def extract_stateless(self, row: Row) -> dict[str, Any]:
+        """The stateless groups' features of one flat event row (no velocity)."""
+        features: dict[str, Any] = {}
+        for group in self.groups:
+            features.update(group.transform_one(row))
+        return features
+
+    def extract_many(
+        self, frame: pd.DataFrame, *, velocity: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Features of every row of a flat event frame, index preserved.
+
+        ``velocity``: the velocity features of these rows, already computed (row for row,
+        in this order) over a longer ordered history, e.g. once for a whole file that a
+        cluster scores partition by partition; otherwise they are computed over ``frame``.
+        """
         parts = [group.transform_many(frame) for group in self.groups]
         if self.velocity is not None:
-            parts.append(self.velocity.transform_many(frame))
+            if velocity is None:
+                parts.append(self.velocity.transform_many(frame))
+            else:
+                names = list(self.velocity.names())
+                if len(velocity) != len(frame) or list(velocity.columns) != names:
+                    raise ValueError("velocity features do not match the rows or the names")
+                parts.append(velocity.set_axis(frame.index, axis=0))
         return pd.concat(parts, axis=1)
 
 

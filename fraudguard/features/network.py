@@ -20,13 +20,78 @@ import numpy as np
 import pandas as pd
 
 from fraudguard.features.base import FeatureGroup, FeatureKind, FeatureSpec, Row, is_missing
-from fraudguard.reference import CidrTable
+from fraudguard.reference import CidrTable, ReferenceData
 from fraudguard.schema import ReasonFamily
 
-__all__ = ["ConnectionFeatures", "IpFeatures", "NumberFeatures"]
+__all__ = [
+    "ConnectionFeatures",
+    "IpFeatures",
+    "NumberFeatures",
+    "ReferenceLookups",
+    "lookups_for",
+]
 
 _NET = ReasonFamily.UNSAFE_NETWORK
 _B, _F, _C = FeatureKind.BOOL, FeatureKind.FLOAT, FeatureKind.CATEGORY
+
+
+#: Distinct addresses and number segments remembered per process.
+_LOOKUP_CACHE_SIZE = 65_536
+
+
+class ReferenceLookups:
+    """Per-address and per-number-segment reference lookups, cached and shared by the
+    feature groups that need them (one CIDR search serves both the IP and the number
+    groups, and one segment search both the number and the promotion groups).
+
+    Get it with :func:`lookups_for`; the results are exactly the reference data's.
+    """
+
+    def __init__(self, reference: ReferenceData) -> None:
+        self.reference = reference
+        blocked = CidrTable.build((e.value, "blocked") for e in reference.lists.block.ips)
+        self.blocked = blocked
+
+        @lru_cache(maxsize=_LOOKUP_CACHE_SIZE)
+        def ip(address: str) -> tuple[str | None, str | None, str | None]:
+            return (
+                reference.ip_intel.lookup(address),
+                reference.ip_regions.lookup(address),
+                blocked.lookup(address),
+            )
+
+        @lru_cache(maxsize=_LOOKUP_CACHE_SIZE)
+        def segment(prefix: str) -> tuple[str | None, str | None]:
+            # Operator (first 3-4 digits) and province (first 7) need only these 7.
+            return reference.operator_of(prefix), reference.province_of(prefix)
+
+        #: ``(category, region label, blocked label)`` of an address, ``None`` each if unknown.
+        self.ip = ip
+        self._segment = segment
+
+    def number(self, msisdn: str) -> tuple[str | None, str | None]:
+        """Operator and home province of a number (``None`` each when unknown)."""
+        return self._segment(msisdn[:7])
+
+    def ip_province(self, address: str | None) -> str | None:
+        """Same as :meth:`ReferenceData.ip_province`."""
+        if not address:
+            return None
+        region = self.ip(address)[1]
+        return None if region is None else region.split("|", 1)[0]
+
+
+_LOOKUPS: dict[int, tuple[ReferenceData, ReferenceLookups]] = {}
+
+
+def lookups_for(reference: ReferenceData) -> ReferenceLookups:
+    """One set of cached lookups per reference data."""
+    found = _LOOKUPS.get(id(reference))
+    if found is None or found[0] is not reference:
+        if len(_LOOKUPS) >= 4:  # reference data is swapped, not accumulated
+            _LOOKUPS.clear()
+        found = _LOOKUPS[id(reference)] = (reference, ReferenceLookups(reference))
+    return found[1]
 
 
 def _true(value: Any) -> bool:
@@ -102,7 +167,18 @@ class ConnectionFeatures(FeatureGroup):
     def _is_hotspot(self, ssid: Any) -> bool:
         if is_missing(ssid) or not ssid:
             return False
-        return any(p.search(str(ssid)) for p in self._hotspot_patterns)
+        return self._hotspot_name(str(ssid))
+
+    @cached_property
+    def _hotspot_name(self) -> Callable[[str], bool]:
+        # Hotspot names repeat (every airport's "Airport-Free"): match each one once.
+        patterns = self._hotspot_patterns
+
+        @lru_cache(maxsize=_LOOKUP_CACHE_SIZE)
+        def matches(ssid: str) -> bool:
+            return any(p.search(ssid) for p in patterns)
+
+        return matches
 
     def transform_one(self, row: Row) -> dict[str, Any]:
         on_wifi = row.get("network_type") == "wifi"
@@ -158,9 +234,13 @@ class IpFeatures(FeatureGroup):
     )
     inputs = ("network_ip",)
 
-    @cached_property
+    def __init__(self, reference: ReferenceData) -> None:
+        super().__init__(reference)
+        self._lookups = lookups_for(reference)
+
+    @property
     def _blocked(self) -> CidrTable:
-        return CidrTable.build((e.value, "blocked") for e in self.reference.lists.block.ips)
+        return self._lookups.blocked
 
     def _features(self, ip: Any, category: Any, region: Any, blocked: Any) -> dict[str, Any]:
         if is_missing(ip) or not ip:
@@ -181,14 +261,13 @@ class IpFeatures(FeatureGroup):
     @cached_property
     def _for_address(self) -> Callable[[str | None], dict[str, Any]]:
         # Payers come back from the same addresses: three range lookups once per address.
-        @lru_cache(maxsize=65_536)
+        lookup = self._lookups.ip
+
+        @lru_cache(maxsize=_LOOKUP_CACHE_SIZE)
         def features(address: str | None) -> dict[str, Any]:
-            return self._features(
-                address,
-                self.reference.ip_intel.lookup(address),
-                self.reference.ip_regions.lookup(address),
-                self._blocked.lookup(address),
-            )
+            if not address:
+                return self._features(address, None, None, None)
+            return self._features(address, *lookup(address))
 
         return features
 
@@ -222,15 +301,18 @@ class NumberFeatures(FeatureGroup):
     )
     inputs = ("msisdn", "network_ip")
 
+    def __init__(self, reference: ReferenceData) -> None:
+        super().__init__(reference)
+        self._lookups = lookups_for(reference)
+
     def transform_one(self, row: Row) -> dict[str, Any]:
         msisdn = row.get("msisdn")
         number = "" if is_missing(msisdn) else str(msisdn)
         ip = row.get("network_ip")
-        ip_province = self.reference.ip_province(None if is_missing(ip) else str(ip))
-        home = self.reference.province_of(number) if number else None
+        ip_province = self._lookups.ip_province(None if is_missing(ip) else str(ip))
+        operator, home = self._lookups.number(number) if number else (None, None)
         return {
-            "number_operator": (self.reference.operator_of(number) if number else None)
-            or "unknown",
+            "number_operator": operator or "unknown",
             "number_province": home or "unknown",
             "net_ip_province_mismatch": bool(home and ip_province and home != ip_province),
         }

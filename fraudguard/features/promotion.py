@@ -38,6 +38,7 @@ from fraudguard.features.base import (
     is_missing,
     map_distinct,
 )
+from fraudguard.features.network import ReferenceLookups, lookups_for
 from fraudguard.reference import OfficialPromotion
 from fraudguard.schema import Channel, ReasonFamily
 
@@ -156,6 +157,10 @@ class PromotionFeatures(FeatureGroup):
         }
         return sorted(edges)
 
+    @cached_property
+    def _lookups(self) -> ReferenceLookups:
+        return lookups_for(self.reference)
+
     def _epoch(self, when: Any) -> int:
         """Index of the catalogue period holding ``when``: same index, same active set."""
         nanos = epoch_ns(when)  # a naive time matches nothing: the contract wants offsets
@@ -171,14 +176,15 @@ class PromotionFeatures(FeatureGroup):
     def transform_one(self, row: Row) -> dict[str, Any]:
         msisdn = row.get("msisdn")
         number = "" if is_missing(msisdn) else str(msisdn)
+        operator, province = self._lookups.number(number) if number else (None, None)
         return self._compute(
             row.get("amount"),
             row.get("paid_amount"),
             row.get("promotion_code"),
             row.get("promotion_discount"),
             row.get("channel"),
-            self.reference.operator_of(number) if number else None,
-            self.reference.province_of(number) if number else None,
+            operator,
+            province,
             self._epoch(row.get("event_time")),
         )
 

@@ -22,6 +22,10 @@ The contract every implementation keeps (the batch path in
 * **First seen.** A key is *new* when it has no event within the first-seen TTL (idle
   time: a key seen every day stays known, one silent for the TTL is forgotten). The age
   is measured from the first event since it was last new.
+* **Expiry is a rule, on event time.** Store time is the newest event time recorded
+  before the call. A key whose newest event is at least the longest window behind store
+  time answers as if its log were empty, and one idle for the TTL behind the later of
+  store time and the event's time is new - whenever memory is actually reclaimed.
 * **Counterparts.** ``None`` (unknown) is not a counterpart: the event still counts, it
   just adds no distinct value.
 * **Keys are pseudonymous.** Keys and counterparts are keyed hashes
@@ -152,6 +156,8 @@ def check_horizons(windows_s: Sequence[int], first_seen_ttl_s: int) -> tuple[int
     return windows
 
 
+_UNWINDOWED_NEW = WindowStats((), (), (), None)
+
 #: One event in a key's log: time, amount in fen, counterparts.
 _Event = tuple[int, int, tuple[str | None, ...]]
 
@@ -242,11 +248,14 @@ class InMemoryStateStore:
     dropped as the key is observed, and a sweep after every call drops whole keys that
     went quiet (their events left the longest window, or they have been idle for the
     first-seen TTL); the number of keys is capped, evicting the least recently seen.
-    Store time for the sweep is the newest event time observed, so replaying history
-    behaves exactly like live traffic. Two consequences: an event arriving more than the
-    longest window behind store time may find its key's log already swept (it is answered
-    as if the log were empty), and one event dated far in the future would expire every
-    key, so callers must refuse event times well ahead of the wall clock. Evicting under
+    Store time is the newest event time observed before the call, so replaying history
+    behaves exactly like live traffic. Expiry is a rule, not a side effect of the sweep
+    (the Redis store applies the same rule): a key whose newest event is at least the
+    longest window behind store time is answered as if its log were empty, and one idle
+    for the TTL behind store time (or behind the event) is new. So an event arriving more
+    than the longest window late may see less than a batch computation would, and one
+    event dated far in the future would expire every key: callers must refuse event times
+    well ahead of the wall clock. Evicting under
     the cap is the one way this store forgets early (an evicted key looks new again):
     size ``max_keys`` above the keys active within the TTL. A single key's log grows with
     its events inside the longest window, which is why hot keys such as platforms are
@@ -267,6 +276,7 @@ class InMemoryStateStore:
             )
         self._first_seen_ttl_s = first_seen_ttl_s
         self._windows_us = tuple(w * _US for w in self._windows_s)
+        self._widest_us = self._windows_us[-1]
         self._ttl_us = first_seen_ttl_s * _US
         self._max_keys = max_keys
         # Both in least-recently-seen order: the sweep and LRU eviction pop from the front.
@@ -276,6 +286,9 @@ class InMemoryStateStore:
         self._series: OrderedDict[str, _Series | _Event] = OrderedDict()
         self._clock: int | None = None
         self._lock = threading.Lock()
+        # Answers are immutable: a new key's all-zero answer is shared, not rebuilt.
+        self._zeros = (0,) * len(self._windows_us)
+        self._new_answers: dict[int, WindowStats] = {}
 
     @property
     def windows_s(self) -> tuple[int, ...]:
@@ -299,49 +312,75 @@ class InMemoryStateStore:
             return StoreSize(len(self._seen), len(self._series), events)
 
     def observe(self, observations: Sequence[Observation]) -> list[WindowStats]:
+        if not observations:
+            return []
         with self._lock:
-            answers = [self._observe(obs) for obs in observations]
+            answers = [self._observe(*obs) for obs in observations]
+            # A clamped time never exceeds the clock, so the raw times move it as far.
+            newest = max([obs.ts_us for obs in observations])
+            self._clock = newest if self._clock is None else max(self._clock, newest)
             self._sweep()
             return answers
 
-    def _observe(self, obs: Observation) -> WindowStats:
-        key, ts = obs.key, obs.ts_us
-        seen = self._seen.get(key)
-        if seen is not None and seen[1] <= ts - self._ttl_us:
+    def _observe(
+        self, key: str, ts: int, fen: int, parts: tuple[str | None, ...], windowed: bool
+    ) -> WindowStats:
+        seen_keys = self._seen
+        seen = seen_keys.get(key)
+        clock = self._clock  # store time before this call
+        horizon = ts if clock is None or ts > clock else clock
+        if seen is not None and seen[1] <= horizon - self._ttl_us:
             # Idle past the TTL: forget now rather than wait for the sweep to reach it.
             self._drop(key)
             seen = None
         if seen is None:
             age = None
-            self._seen[key] = (ts, ts)
-            while len(self._seen) > self._max_keys:
-                self._drop(next(iter(self._seen)))
+            seen_keys[key] = (ts, ts)
+            if len(seen_keys) > self._max_keys:
+                self._drop(next(iter(seen_keys)))
         else:
             first, newest = seen
-            ts = max(ts, newest)  # out of order: clamp up (module docstring)
+            if ts < newest:
+                ts = newest  # out of order: clamp up (module docstring)
             age = ts - first
-            self._seen[key] = (first, ts)
-            self._seen.move_to_end(key)
-        self._clock = ts if self._clock is None else max(self._clock, ts)
-        if not obs.windowed:
-            return WindowStats((), (), (), age)
-        state = self._series.get(key)
+            seen_keys[key] = (first, ts)
+            seen_keys.move_to_end(key)
+        if not windowed:
+            return _UNWINDOWED_NEW if age is None else WindowStats((), (), (), age)
+        logs = self._series
+        state = logs.get(key)
+        if (
+            state is not None
+            and clock is not None
+            and (state[0] if isinstance(state, tuple) else state.newest) <= clock - self._widest_us
+        ):
+            # Out of every window at store time: gone, whether or not the sweep got to it.
+            del logs[key]
+            state = None
         if state is None:
             # Most keys have a single event in the window: keep it as a bare tuple (which
             # the garbage collector stops tracking) and build a log on the second event.
-            self._series[key] = (ts, obs.amount_fen, obs.counterparts)
-            zeros = (0,) * len(self._windows_us)
-            return WindowStats(zeros, zeros, (zeros,) * len(obs.counterparts), age)
-        self._series.move_to_end(key)
+            logs[key] = (ts, fen, parts)
+            if age is None:
+                return self._empty(len(parts))
+            zeros = self._zeros
+            return WindowStats(zeros, zeros, (zeros,) * len(parts), age)
+        logs.move_to_end(key)
         if isinstance(state, tuple):
-            series = self._series[key] = _Series(len(self._windows_us), len(state[2]))
+            series = logs[key] = _Series(len(self._windows_us), len(state[2]))
             series.observe(*state, self._windows_us)
         else:
             series = state
-        counts, sums, distinct = series.observe(
-            ts, obs.amount_fen, obs.counterparts, self._windows_us
-        )
+        counts, sums, distinct = series.observe(ts, fen, parts, self._windows_us)
         return WindowStats(counts, sums, distinct, age)
+
+    def _empty(self, n_counterparts: int) -> WindowStats:
+        answer = self._new_answers.get(n_counterparts)
+        if answer is None:
+            zeros = self._zeros
+            answer = WindowStats(zeros, zeros, (zeros,) * n_counterparts, None)
+            self._new_answers[n_counterparts] = answer
+        return answer
 
     def _drop(self, key: str) -> None:
         self._seen.pop(key, None)
@@ -353,16 +392,20 @@ class InMemoryStateStore:
         if self._clock is None:
             return
         window_edge = self._clock - self._windows_us[-1]
-        while self._series:
-            key, state = next(iter(self._series.items()))
+        expired: list[str] = []
+        for key, state in self._series.items():
             if (state[0] if isinstance(state, tuple) else state.newest) > window_edge:
                 break
+            expired.append(key)
+        for key in expired:
             del self._series[key]
         ttl_edge = self._clock - self._ttl_us
-        while self._seen:
-            key, (_, newest) = next(iter(self._seen.items()))
+        expired.clear()
+        for key, (_, newest) in self._seen.items():
             if newest > ttl_edge:
                 break
+            expired.append(key)
+        for key in expired:
             self._drop(key)
 
 
@@ -373,14 +416,16 @@ def make_store(
     first_seen_ttl_s: int = DEFAULT_FIRST_SEEN_TTL_S,
     max_keys: int = DEFAULT_MAX_KEYS,
 ) -> StateStore:
-    """The store ``state_url`` names (``FRAUDGUARD_STATE_URL``). Only ``memory://`` exists
-    so far; the URL is never echoed in errors, since a Redis URL may carry a password.
+    """The store ``state_url`` names (``FRAUDGUARD_STATE_URL``): ``memory://`` (this
+    process) or ``redis://host:port/db`` (shared; see :mod:`fraudguard.features.redis_store`;
+    ``max_keys`` is the in-memory cap, Redis bounds memory by expiry). The URL is never
+    echoed in errors, since a Redis URL may carry a password.
 
-    >>> make_store("redis://cache:6379/0")
+    >>> make_store("postgres://cache:5432/0")
     Traceback (most recent call last):
     ...
-    fraudguard.exceptions.ConfigError: the redis:// state store is not available yet
-      - FRAUDGUARD_STATE_URL: the Redis store arrives in a later issue; use memory:// until then
+    fraudguard.exceptions.ConfigError: unsupported state store URL
+      - FRAUDGUARD_STATE_URL: use memory:// or redis://host:port/db
     """
     scheme, separator, rest = state_url.strip().partition("://")
     scheme = scheme.lower()
@@ -393,13 +438,13 @@ def make_store(
         raise ConfigError(
             "invalid state store URL", [FieldProblem("FRAUDGUARD_STATE_URL", problem)]
         )
-    if scheme in {"redis", "rediss"} and separator:
-        problem = "the Redis store arrives in a later issue; use memory:// until then"
-        raise ConfigError(
-            f"the {scheme}:// state store is not available yet",
-            [FieldProblem("FRAUDGUARD_STATE_URL", problem)],
+    if scheme in {"redis", "rediss", "unix"} and separator:
+        from fraudguard.features.redis_store import redis_store_from_url
+
+        return redis_store_from_url(
+            state_url.strip(), windows_s=windows_s, first_seen_ttl_s=first_seen_ttl_s
         )
-    problem = "use memory:// (redis:// arrives in a later issue)"
+    problem = "use memory:// or redis://host:port/db"
     raise ConfigError(
         "unsupported state store URL", [FieldProblem("FRAUDGUARD_STATE_URL", problem)]
     )

@@ -91,6 +91,8 @@ _US = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _MAX_FEN = round(MAX_AMOUNT * 100)
+#: Microseconds per tick of a coarser pandas Timestamp unit.
+_PER_UNIT_US = {"us": 1, "ms": 1000, "s": _US}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,9 @@ _ENTITIES: tuple[_Entity, ...] = (
         windowed=False, amounts=False, counterparts=(), first_seen=_SP,
     ),
 )  # fmt: skip
-_BY_NAME = {entity.name: entity for entity in _ENTITIES}
+_POSITION = {entity.name: i for i, entity in enumerate(_ENTITIES)}
+#: Column of each entity's id, ``None`` for the platform (derived, see ``_platform_key``).
+_ID_COLUMNS = tuple(entity.column for entity in _ENTITIES)
 #: Counterparts of a device point at farms rather than at plain velocity.
 _DISTINCT_FAMILY = {("device", "msisdn"): _PA, ("device", "payer"): _PA}
 _PLURAL = {
@@ -172,6 +176,44 @@ class _Names:
     distinct: tuple[tuple[str, ...], ...]
     age: str | None
     is_new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How the online path asks the store about one entity and names the answers."""
+
+    #: Position of the entity (and its hashed id) in ``_ENTITIES``.
+    position: int
+    #: Store key prefix, ``payer:``.
+    prefix: str
+    windowed: bool
+    amounts: bool
+    #: Positions of the counterpart entities.
+    counterparts: tuple[int, ...]
+    first_seen: bool
+    #: Output names in answer order: counts, sums, distinct per counterpart, age, is-new.
+    columns: tuple[str, ...]
+    #: The outputs of a key the store has not seen within the TTL: zeros, NaN age, new.
+    fresh: dict[str, Any]
+
+
+def _plan(position: int, entity: _Entity, names: _Names) -> _Plan:
+    ages = () if names.age is None or names.is_new is None else (names.age, names.is_new)
+    first_seen = bool(ages)
+    counted = (*names.count, *names.amount, *(c for row in names.distinct for c in row))
+    fresh: dict[str, Any] = dict.fromkeys(counted, 0)
+    fresh.update(dict.fromkeys(names.amount, 0.0))
+    fresh.update(zip(ages, (math.nan, True), strict=False))  # no ages: nothing
+    return _Plan(
+        position=position,
+        prefix=f"{entity.name}:",
+        windowed=entity.windowed,
+        amounts=bool(names.amount),
+        counterparts=tuple(_POSITION[c] for c in entity.counterparts),
+        first_seen=first_seen,
+        columns=(*counted, *ages),
+        fresh=fresh,
+    )
 
 
 _HASH_CACHE_SIZE = 200_000
@@ -219,9 +261,15 @@ class VelocityFeatures:
             sorted(specs, key=lambda spec: spec.kind is FeatureKind.BOOL)
         )
         self._missing = {spec.name: spec.missing for spec in self.specs}
+        self._plans = tuple(_plan(i, e, self._names[e.name]) for i, e in enumerate(_ENTITIES))
 
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.specs)
+
+    def missing(self) -> dict[str, Any]:
+        """Every velocity feature at its missing value (NaN counts, ``False`` flags): what
+        scoring uses while the state store is unavailable."""
+        return self._missing.copy()
 
     def new_store(self, state_url: str = "memory://") -> StateStore:
         """A store configured with this group's windows and TTL."""
@@ -240,35 +288,38 @@ class VelocityFeatures:
             )
         ts = _micros(row.get("event_time"))
         fen = _fen(row.get("amount"))
-        hashed: dict[str, str] = {}
-        for entity in _ENTITIES:
-            raw = _platform_key(row) if entity.column is None else _identity(row.get(entity.column))
-            if raw is not None:
-                hashed[entity.name] = self._hash(raw)
-        present = [_BY_NAME[name] for name in hashed]
-        answers = store.observe(
-            [
-                Observation(
-                    key=f"{e.name}:{hashed[e.name]}",
-                    ts_us=ts,
-                    amount_fen=fen,
-                    counterparts=tuple(hashed.get(c) for c in e.counterparts),
-                    windowed=e.windowed,
-                )
-                for e in present
-            ]
-        )
-        out = dict(self._missing)
-        for entity, stats in zip(present, answers, strict=True):
-            names = self._names[entity.name]
-            out.update(zip(names.count, stats.counts, strict=True))
-            # Entities without amount features (device, ip) leave their sums unused.
-            out.update(zip(names.amount, (s / 100 for s in stats.sums_fen), strict=False))
-            for columns, values in zip(names.distinct, stats.distinct, strict=True):
-                out.update(zip(columns, values, strict=True))
-            if names.age is not None and names.is_new is not None:
-                out[names.age] = math.nan if stats.age_us is None else stats.age_us / _US
-                out[names.is_new] = stats.age_us is None
+        hash_id = self._hash
+        # One hashed id per entity, in _ENTITIES order (None: missing, records nothing).
+        hashed: list[str | None] = []
+        for column in _ID_COLUMNS:
+            value = row.get(column) if column is not None else _platform_key(row)
+            if type(value) is not str:
+                value = _identity(value)
+            hashed.append(None if value is None else hash_id(value))
+        present: list[_Plan] = []
+        observations: list[Observation] = []
+        for plan in self._plans:
+            key = hashed[plan.position]
+            if key is not None:
+                present.append(plan)
+                parts = tuple([hashed[c] for c in plan.counterparts])
+                observations.append(Observation(plan.prefix + key, ts, fen, parts, plan.windowed))
+        answers = store.observe(observations)
+        out = self._missing.copy()
+        for plan, stats in zip(present, answers, strict=True):
+            if stats.age_us is None:
+                # New within the TTL, so nothing in any window either (store contract).
+                out.update(plan.fresh)
+                continue
+            values: list[Any] = [*stats.counts]
+            if plan.amounts:
+                values += [total / 100 for total in stats.sums_fen]
+            for distinct in stats.distinct:
+                values += distinct
+            if plan.first_seen:
+                age = stats.age_us
+                values += (math.nan, True) if age is None else (age / _US, False)
+            out.update(zip(plan.columns, values, strict=True))
         return out
 
     # --- batch -----------------------------------------------------------------------
@@ -449,6 +500,13 @@ def _platform_part(prefix: str, value: str) -> str | None:
 
 
 def _micros(value: Any) -> int:
+    if type(value) is pd.Timestamp:
+        # Ticks since the epoch in the stamp's own unit (UTC for an aware time, wall time
+        # for a naive one, as below); nanoseconds are floored like the batch path.
+        try:
+            return int(value.value) // 1000
+        except OverflowError:  # beyond nanoseconds' range (past 2262): its own unit
+            return int(value.asm8.view(np.int64)) * _PER_UNIT_US[value.unit]
     if not isinstance(value, datetime) and not is_missing(value):  # str, numpy.datetime64
         try:
             value = pd.Timestamp(value)

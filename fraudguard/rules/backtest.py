@@ -33,7 +33,7 @@ from fraudguard.exceptions import ConfigError, DataFileError
 from fraudguard.features.base import FeatureKind
 from fraudguard.files import read_events
 from fraudguard.reference import ReferenceData
-from fraudguard.rules.engine import RuleSet
+from fraudguard.rules.engine import FrameEvaluation, RuleSet
 from fraudguard.rules.enums import RuleAction
 from fraudguard.rules.service import load_rules
 
@@ -183,15 +183,24 @@ def backtest(
     frame: pd.DataFrame,
     label_column: str = "is_fraud",
     amount_column: str = "amount",
+    *,
+    evaluation: FrameEvaluation | None = None,
 ) -> BacktestReport:
     """Evaluate ``rules`` on labelled history and measure every rule and the decisions.
 
     ``frame`` holds flat events, feature columns, the 0/1 label and optionally
-    ``typology`` (which fraud scheme a fraud row belongs to).
+    ``typology`` (which fraud scheme a fraud row belongs to). With ``evaluation`` (the
+    rules already evaluated on these rows, in this order, e.g. partition by partition on
+    a cluster) ``frame`` needs only the label, amount and typology columns.
     """
     labels = _labels(frame, label_column)
     amounts = _amounts(frame, amount_column)
-    evaluation = rules.evaluate_frame(frame)
+    if evaluation is None:
+        evaluation = rules.evaluate_frame(frame)
+    elif len(evaluation.hits) != len(frame) or list(evaluation.hits.columns) != [
+        r.id for r in rules.live
+    ]:
+        raise ValueError("the evaluation does not match the rules and rows of this backtest")
     live = rules.live
     hits = evaluation.hits.to_numpy(dtype=bool)
     rows, positives = len(frame), int(labels.sum())

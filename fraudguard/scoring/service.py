@@ -14,6 +14,12 @@
 Without a loadable model the decision is ``degraded``: ``fail_open`` decides on rules alone
 with the score of :data:`~fraudguard.scoring.schemas.RULES_ONLY_SCORES`; ``fail_closed``
 sends at least to review with a ``MODEL.UNAVAILABLE`` reason.
+
+Without the velocity state store (Redis down or timing out) the decision is ``degraded``
+too: the velocity features take their missing values (NaN counts, ``False`` flags; the
+model handles NaN, and rules on them do not fire), the event is not recorded, and
+``fail_closed`` sends at least to review with a ``STATE.UNAVAILABLE`` reason. The store's
+circuit breaker retries on its own, so scoring recovers as soon as the store is back.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from fraudguard.config import FailurePolicy, Settings
-from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
+from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, StateStoreError
 from fraudguard.features import FeatureExtractor, FeatureSpec, PromotionStatus, StateStore
 from fraudguard.models import LoadedModel
 from fraudguard.models.explain import Contribution
@@ -50,7 +56,7 @@ from fraudguard.schema import (
 )
 from fraudguard.scoring.schemas import RULES_ONLY_SCORES, ScoredEvent
 
-__all__ = ["MAX_FUTURE", "Scorer", "build_scorer"]
+__all__ = ["MAX_FUTURE", "MODEL_UNAVAILABLE", "STATE_UNAVAILABLE", "Scorer", "build_scorer"]
 
 _log = logging.getLogger(__name__)
 
@@ -83,6 +89,15 @@ MODEL_UNAVAILABLE = Reason(
     source="model:none",
     message="Model unavailable: the order is held for review (fail-closed policy)",
     message_zh="模型不可用:按故障关闭策略转人工审核",
+)
+
+STATE_UNAVAILABLE = Reason(
+    code="STATE.UNAVAILABLE",
+    family=ReasonFamily.VELOCITY,
+    severity=Severity.MEDIUM,
+    source="state:none",
+    message="Velocity history unavailable: the order is held for review (fail-closed policy)",
+    message_zh="速度特征状态存储不可用:按故障关闭策略转人工审核",
 )
 
 #: Raw event columns the model reads beside the features (see ``models.pipeline.RAW_INPUTS``).
@@ -141,7 +156,13 @@ class Scorer:
 
     @property
     def degraded(self) -> bool:
-        return self.model is None
+        """Scoring without a model or without the velocity state store."""
+        return self.model is None or not self.state_available
+
+    @property
+    def state_available(self) -> bool:
+        """Whether the velocity state store answers (the in-memory store always does)."""
+        return bool(getattr(self.store, "available", True))
 
     @property
     def model_version(self) -> str | None:
@@ -195,7 +216,15 @@ class Scorer:
         """Score one order and record it in the velocity store."""
         self._check_time(event.event_time, now)
         row = to_flat(event)
-        features = self.extractor.extract_one(row, self.store)
+        features = self.extractor.extract_stateless(row)
+        velocity = self.extractor.velocity
+        state_down = False
+        if velocity is not None:
+            try:
+                features.update(velocity.transform_one(row, self.store))
+            except StateStoreError:
+                features.update(velocity.missing())
+                state_down = True
         ruleset = self.rules.current
         context = {**row, **features}  # the model reads a few raw columns too
         evaluation = ruleset.evaluate(context)
@@ -210,7 +239,18 @@ class Scorer:
                 return fast.explain_one(context, MODEL_REASONS)
 
         decision = self._decide(event.transaction_id, evaluation, model_score, allowlisted, explain)
+        if state_down:
+            decision = self._without_state(decision, allowlisted)
         return ScoredEvent(decision, features, evaluation, model_score, allowlisted)
+
+    def _without_state(self, decision: Decision, allowlisted: bool) -> Decision:
+        """A decision made without velocity history: degraded, and under ``fail_closed``
+        at least review (allow-listed orders stay allowed, as without a model)."""
+        update: dict[str, Any] = {"degraded": True}
+        if not allowlisted and self.settings.failure_policy is FailurePolicy.FAIL_CLOSED:
+            update["decision"] = _stronger(decision.decision, DecisionOutcome.REVIEW)
+            update["reasons"] = [*decision.reasons, STATE_UNAVAILABLE]
+        return decision.model_copy(update=update)
 
     @staticmethod
     def _check_time(when: datetime, now: datetime | None) -> None:
@@ -343,17 +383,21 @@ class Scorer:
 
     # --- many events ---------------------------------------------------------------------
 
-    def score_many(self, frame: pd.DataFrame) -> list[Decision]:
+    def score_many(
+        self, frame: pd.DataFrame, *, velocity: pd.DataFrame | None = None
+    ) -> list[Decision]:
         """Decisions for a flat event frame (velocity over the frame's own events, in order).
 
         Vectorised features, rules and model; gives the decisions :meth:`score_one` gives on
-        the same events in the same order, starting from an empty store.
+        the same events in the same order, starting from an empty store. ``velocity``: the
+        rows' velocity features computed beforehand over a longer history (bulk scoring
+        partition by partition, :mod:`fraudguard.scoring.bulk`).
         """
         if frame.empty:
             return []
         frame = frame.reset_index(drop=True)
         flat = frame.reindex(columns=list(FLAT_COLUMNS))
-        features = self.extractor.extract_many(flat)
+        features = self.extractor.extract_many(flat, velocity=velocity)
         ruleset = self.rules.current
         context = pd.concat([flat, features], axis=1)
         result = ruleset.evaluate_frame(context)
@@ -366,6 +410,7 @@ class Scorer:
         shadow = [r for r in ruleset.live if r.rule.mode is RuleMode.SHADOW]
         shadow_hits = {r.id: result.hits[r.id].to_numpy(dtype=bool) for r in shadow}
         ids = frame["transaction_id"].astype(str).tolist()
+        model_inputs = _ModelInputs(context)
         decisions: list[Decision] = []
         for i, transaction_id in enumerate(ids):
             fired: tuple[RuleHit, ...] = tuple(r.hit for r in live if hits[r.id][i])
@@ -384,18 +429,18 @@ class Scorer:
                 delta,
             )
             model_score = None if scores is None else float(scores[i])
-            explain = self._explain_row(context, i)
+            explain = self._explain_row(model_inputs, i)
             decisions.append(
                 self._decide(transaction_id, evaluation, model_score, bool(allowlisted[i]), explain)
             )
         return decisions
 
-    def _explain_row(self, context: pd.DataFrame, i: int) -> Explain:
+    def _explain_row(self, inputs: _ModelInputs, i: int) -> Explain:
         def explain() -> list[Contribution]:
             if self.model is None:
                 return []
-            row = {str(k): v for k, v in context.iloc[i].items()}
-            return self.model.fast.explain_one(row, MODEL_REASONS)
+            fast = self.model.fast
+            return fast.explain_one(inputs.row(fast.columns, i), MODEL_REASONS)
 
         return explain
 
@@ -484,6 +529,23 @@ class Scorer:
             valid_from=promo.valid_from,
             valid_to=promo.valid_to,
         )
+
+
+class _ModelInputs:
+    """One row of a scored frame's model inputs, for explaining flagged rows: the columns
+    are taken out of the frame once, on the first explanation (``iloc`` per row is slow)."""
+
+    def __init__(self, context: pd.DataFrame) -> None:
+        self._context = context
+        self._arrays: dict[str, Any] = {}
+
+    def row(self, columns: Sequence[str], i: int) -> dict[str, Any]:
+        arrays = self._arrays
+        if not arrays:
+            arrays.update(
+                (name, self._context[name].to_numpy()) for name in columns if name in self._context
+            )
+        return {name: values[i] for name, values in arrays.items()}
 
 
 def _status_reason(status: str, lookalike: bool) -> Reason:
