@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import AwareDatetime
 
+from fraudguard.api.auth import ApiKey
 from fraudguard.api.deps import JsonBody, ServicesDep, _RequireRole
 from fraudguard.api.enums import Role
 from fraudguard.api.schemas import ErrorBody
@@ -33,7 +34,6 @@ from fraudguard.cases import (
     audit_trail,
 )
 from fraudguard.exceptions import InputError
-from fraudguard.privacy import hash_key
 from fraudguard.schema import field_problems
 
 __all__ = [
@@ -62,23 +62,23 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def actor_id(role: Role | str, api_key: str, hmac_key: Any) -> str:
-    """``reviewer:1a2b3c4d5e``: the role and a keyed hash of the key (never the key), so the
-    audit trail tells two keys of one role apart."""
-    return f"{role}:{hash_key('api-key:' + api_key, hmac_key)[:10]}"
+def actor_id(key: ApiKey) -> str:
+    """``reviewer:k_1a2b3c``: the role and the key's id (``fraudguard keys list`` shows it;
+    never the key), so the audit trail tells two keys of one role apart."""
+    return f"{key.role}:{key.key_id}"
 
 
 class _RequireActor(_RequireRole):
     """The existing key and role check, plus who the key is for the audit trail."""
 
-    def __call__(  # type: ignore[override]
+    async def __call__(  # type: ignore[override]
         self,
+        request: Request,
         services: ServicesDep,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Actor:
-        role = super().__call__(services, authorization)
-        token = (authorization or "").partition(" ")[2].strip()
-        return Actor(id=actor_id(role, token, services.scorer.settings.hmac_key), role=role)
+        role = await super().__call__(request, services, authorization)
+        return Actor(id=actor_id(request.state.api_key), role=role)
 
 
 CaseReader = Annotated[Actor, Depends(_RequireActor(*READING_ROLES))]

@@ -215,7 +215,7 @@ def login(
     if not _check_csrf(session, csrf):
         return _csrf_refused(request, session, serializer)
     try:
-        role = services.keys.authenticate(f"Bearer {api_key.strip()}")
+        key = services.keys.authenticate(f"Bearer {api_key.strip()}")
     except FraudGuardError:
         return _page(
             request,
@@ -226,7 +226,7 @@ def login(
             next=_safe_next(next),
             error=t["login_unknown"],
         )
-    if role not in READING_ROLES:
+    if key.role not in READING_ROLES:
         return _page(
             request,
             session,
@@ -241,8 +241,8 @@ def login(
         {
             "csrf": secrets.token_urlsafe(32),
             "lang": session.lang,
-            "actor": actor_id(role, api_key.strip(), services.scorer.settings.hmac_key),
-            "role": role.value,
+            "actor": actor_id(key),
+            "role": key.role.value,
         },
         fresh=True,
     )

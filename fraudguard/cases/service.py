@@ -130,7 +130,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _platform_label(event: RechargeEvent, features: dict[str, Any]) -> str | None:
+def _platform_label(event: RechargeEvent, features: Mapping[str, Any]) -> str | None:
     """How reviewers name the platform: its registrable domain, else the URL's host, the app
     package, the WeChat account, the name or the id the caller sent."""
     domain = features.get("platform_registrable_domain")
@@ -148,7 +148,7 @@ def _platform_label(event: RechargeEvent, features: dict[str, Any]) -> str | Non
 
 
 def link_keys(
-    event: RechargeEvent, features: dict[str, Any], hmac_key: str | bytes | SecretStr
+    event: RechargeEvent, features: Mapping[str, Any], hmac_key: str | bytes | SecretStr
 ) -> dict[str, Any]:
     """Keyed HMACs of the payer, instrument, device and platform that link cases into rings
     (a ``kind:`` prefix keeps a payer id from meeting an equal device id), plus the platform

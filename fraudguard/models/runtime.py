@@ -113,9 +113,7 @@ class FastModel:
     def margin_one(self, row: npt.NDArray[np.float64]) -> float:
         if self.native is not None:
             return self.native.margin_one(row)
-        # One row: a thread pool costs more than it saves.
-        margin = gtil.predict(self._trees, row, pred_margin=True, nthread=1)
-        return float(np.asarray(margin).reshape(-1)[0])
+        return float(self.margin_many(row)[0])
 
     def score_one(self, features: Mapping[str, Any]) -> float:
         """Calibrated fraud probability of one event's features."""
