@@ -108,10 +108,13 @@ def _run_under_load(
     workers: int = 3,
     outage_after: int,
     outage_s: float,
+    outage_orders: int = 100,
     during_outage: Callable[[], None] = lambda: None,
 ) -> tuple[list[tuple[RechargeEvent, Any]], list[BaseException]]:
     """Score ``events`` from ``workers`` threads; kill Redis after ``outage_after`` answers
-    and start it again ``outage_s`` later. Returns the answers and any exceptions."""
+    and start it again once ``outage_orders`` more were answered, or after ``outage_s`` at
+    most: counted, not timed, so however fast degraded answers come, orders are left to see
+    the recovery. Returns the answers and any exceptions."""
     answered: list[tuple[RechargeEvent, Any]] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
@@ -138,10 +141,11 @@ def _run_under_load(
     while len(answered) < outage_after and time.monotonic() < deadline and not errors:
         time.sleep(0.01)
     server.stop()
-    end = time.monotonic() + outage_s
-    time.sleep(outage_s / 2)
+    stopped_at = len(answered)
+    limit = time.monotonic() + outage_s
+    while len(answered) < stopped_at + outage_orders and time.monotonic() < limit and not errors:
+        time.sleep(0.005)
     during_outage()
-    time.sleep(max(0.0, end - time.monotonic()))
     server.start()
     for thread in threads:
         thread.join(timeout=300)
@@ -174,7 +178,7 @@ def test_redis_restart_under_load_loses_no_decision(
             answer,
             server,
             outage_after=250,
-            outage_s=1.0,
+            outage_s=60.0,
             during_outage=lambda: seen_degraded.append(scorer.degraded),
         )
     assert not errors, errors[:3]
@@ -237,7 +241,7 @@ def test_redis_restart_under_http_load(
                 readiness.append(httpx.get(f"{base}/readyz", timeout=10).json())
 
             answered, errors = _run_under_load(
-                events, answer, server, outage_after=150, outage_s=1.0, during_outage=probe
+                events, answer, server, outage_after=150, outage_s=60.0, during_outage=probe
             )
             time.sleep(0.3)
             probe()
