@@ -17,7 +17,7 @@ setup: $(STAMP)
 ## The main job on embedded defaults: the scoring service (SQLite, in-process state, a model
 ## trained from data/samples/ on first start). Development keys unless FRAUDGUARD_API_KEYS is set.
 run: $(STAMP)
-	FRAUDGUARD_API_KEYS="$${FRAUDGUARD_API_KEYS:-dev-scorer-key:scorer,dev-admin-key:admin}" \
+	FRAUDGUARD_API_KEYS="$${FRAUDGUARD_API_KEYS:-dev-scorer-key:scorer,dev-reviewer-key:reviewer,dev-admin-key:admin}" \
 		$(BIN)/fraudguard serve
 
 ## Everything CI checks: lint, format, types, tests.

@@ -224,15 +224,17 @@ def single(result: TrainingResult, frame: pd.DataFrame, online_rows: int, explai
     clock = time.perf_counter_ns
     laps = np.empty((len(timed), 4), dtype=np.int64)
     gc.collect()
+    native = fast.native
+    assert native is not None
     for i, row in enumerate(timed):
         t0 = clock()
-        encoded = fast.encode_one(row)
+        values = fast.encode_values(row)
         t1 = clock()
-        margin = fast.margin_one(encoded)
+        margin = native.margin_values(values)
         t2 = clock()
         np.interp(margin, fast._x, fast._y)
         t3 = clock()
-        gtil.predict(fast.trees, encoded, pred_margin=True, nthread=1)  # probe, not used
+        gtil.predict(fast.trees, np.array([values]), pred_margin=True, nthread=1)  # probe
         t4 = clock()
         laps[i] = (t1 - t0, t2 - t1, t3 - t2, t4 - t3)
     encode, trees, calibrate, one_thread = (Stats.of(laps[:, k]) for k in range(4))
@@ -265,8 +267,8 @@ def single(result: TrainingResult, frame: pd.DataFrame, online_rows: int, explai
     print("-" * WIDTH)
     print(f"{'stage (us per event)':<33}{'p50':>10}{'p99':>10}{'mean':>10}{'target':>15}")
     print("-" * WIDTH)
-    stats_line("encode_one (dict -> float64 row)", encode)
-    stats_line("margin_one (compiled trees)", trees)
+    stats_line("encode_values (dict -> floats)", encode)
+    stats_line("margin_values (compiled trees)", trees)
     stats_line("calibrate (np.interp)", calibrate)
     stats_line("  probe: trees on GTIL, 1 thread", one_thread)
     print("  (what scores a model registered where no C compiler was installed)")

@@ -9,7 +9,8 @@ self-check against GTIL. Anywhere else the model runs on GTIL, with the same num
 
 The generated ``predict(union Entry* data, int pred_margin, double* result)`` reads one row
 of 8-byte entries, a present value as ``fvalue`` (double) and a missing one as
-``missing == -1`` in the low 4 bytes.
+``missing == -1`` in the low 4 bytes. :data:`MISSING` is the NaN whose low 4 bytes are
+exactly that, so one float64 row serves GTIL (any NaN is missing) and the compiled trees.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ import hashlib
 import logging
 import platform
 import shutil
+import struct
 import sys
 import tempfile
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,7 @@ import numpy.typing as npt
 
 from fraudguard.exceptions import ArtifactIntegrityError, ModelError
 
-__all__ = ["NativeTrees", "compile_trees", "native_platform"]
+__all__ = ["MISSING", "NativeTrees", "compile_trees", "native_platform"]
 
 _log = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ _log = logging.getLogger(__name__)
 #: same float64 leaf values in the same order, so they agree exactly in practice).
 SELF_CHECK_TOLERANCE = 1e-9
 _COMPILER_FLAGS = ["-O1"]
+#: A quiet NaN with the low word 0xFFFFFFFF: ``missing == -1`` to the compiled trees.
+MISSING: float = struct.unpack("<d", struct.pack("<Q", 0x7FF8_0000_FFFF_FFFF))[0]
 
 
 def native_platform() -> str:
@@ -102,20 +108,32 @@ class NativeTrees:
             )
         if lib.get_threshold_type() != b"float64":
             raise ModelError("the compiled trees do not use float64 thresholds")
-        lib.predict.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+        double_p = ctypes.POINTER(ctypes.c_double)
+        lib.predict.argtypes = [double_p, ctypes.c_int, double_p]
         lib.predict.restype = None
         self._predict = lib.predict
         self._lib = lib  # keeps the library mapped
         self.n_features = n_features
+        self._row_type = ctypes.c_double * n_features
+        self._buffers = threading.local()  # one input row and result per thread
+
+    def margin_values(self, values: Sequence[float]) -> float:
+        """The raw margin (log-odds, base score included) of one encoded row, each missing
+        value given as :data:`MISSING` (a plain NaN would be read as a number)."""
+        local = self._buffers
+        try:
+            row, result = local.pair
+        except AttributeError:
+            row, result = local.pair = (self._row_type(), ctypes.c_double())
+        row[:] = values
+        result.value = 0.0
+        self._predict(row, 1, ctypes.byref(result))
+        return float(result.value)
 
     def margin_one(self, row: npt.NDArray[np.float64]) -> float:
-        """The raw margin (log-odds, base score included) of one row; NaN = missing."""
-        entries = np.array(row, dtype=np.float64, copy=True).reshape(-1)
-        low_words = entries.view(np.int32)[0::2]
-        low_words[np.isnan(row.reshape(-1))] = -1
-        result = np.zeros(1, dtype=np.float64)
-        self._predict(entries.ctypes.data, 1, result.ctypes.data)
-        return float(result[0])
+        """:meth:`margin_values` of a float64 row where any NaN is missing."""
+        flat = np.asarray(row, dtype=np.float64).reshape(-1)
+        return self.margin_values(np.where(np.isnan(flat), MISSING, flat).tolist())
 
     def self_check(self, rows: npt.NDArray[np.float64], expected: npt.NDArray[np.float64]) -> None:
         """Refuse the library unless it reproduces ``expected`` margins on ``rows``."""

@@ -24,7 +24,7 @@ from treelite import gtil
 
 from fraudguard.exceptions import ModelError
 from fraudguard.models.explain import Contribution, TreeExplainer
-from fraudguard.models.native import NativeTrees
+from fraudguard.models.native import MISSING, NativeTrees
 
 __all__ = ["FastModel"]
 
@@ -81,14 +81,20 @@ class FastModel:
         rows[0] = np.nan
         return rows
 
-    def encode_one(self, features: Mapping[str, Any]) -> npt.NDArray[np.float64]:
-        row = np.empty((1, len(self.columns)), dtype=np.float64)
-        for i, name in enumerate(self.categorical):
-            row[0, i] = self._codes[i].get(features.get(name), np.nan)
-        for j, name in enumerate(self.numeric, start=self._n_cat):
+    def encode_values(self, features: Mapping[str, Any]) -> list[float]:
+        """One event's model inputs in column order; a missing or unseen value is
+        :data:`~fraudguard.models.native.MISSING` (a NaN the compiled trees read too)."""
+        values = [
+            codes.get(features.get(name), MISSING)
+            for name, codes in zip(self.categorical, self._codes, strict=True)
+        ]
+        for name in self.numeric:
             value = features.get(name)
-            row[0, j] = np.nan if value is None else float(value)
-        return row
+            values.append(MISSING if value is None or value != value else float(value))
+        return values
+
+    def encode_one(self, features: Mapping[str, Any]) -> npt.NDArray[np.float64]:
+        return np.array([self.encode_values(features)], dtype=np.float64)
 
     def encode_many(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
         out = np.empty((len(frame), len(self.columns)), dtype=np.float64)
@@ -117,7 +123,10 @@ class FastModel:
 
     def score_one(self, features: Mapping[str, Any]) -> float:
         """Calibrated fraud probability of one event's features."""
-        margin = self.margin_one(self.encode_one(features))
+        if self.native is not None:
+            margin = self.native.margin_values(self.encode_values(features))
+        else:
+            margin = self.margin_one(self.encode_one(features))
         return float(np.interp(margin, self._x, self._y))
 
     def score_many(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:

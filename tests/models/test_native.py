@@ -71,7 +71,12 @@ def test_missing_and_unseen_inputs_score_like_the_interpreted_trees(
     row["channel"] = "a channel never seen"
     row = {k: (None if k.startswith(("vel_", "net_")) else v) for k, v in row.items()}
     encoded = fast.encode_one(row)
-    assert fast.margin_one(encoded) == pytest.approx(fast.margin_many(encoded)[0], abs=1e-12)
+    interpreted = fast.margin_many(encoded)[0]
+    assert fast.margin_one(encoded) == pytest.approx(interpreted, abs=1e-12)
+    assert fast.native is not None
+    assert fast.native.margin_values(fast.encode_values(row)) == pytest.approx(
+        interpreted, abs=1e-12
+    )
 
 
 def test_a_tampered_library_refuses_the_model(registry: ModelRegistry) -> None:
