@@ -42,6 +42,18 @@ keys_app = typer.Typer(
 )
 app.add_typer(keys_app, name="keys")
 
+#: The bulk engine options ``score`` and ``backtest`` share.
+EngineOption = Annotated[
+    str, typer.Option(help="pandas (this process) or dask (partitioned Parquet on a cluster).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address; default FRAUDGUARD_DASK_SCHEDULER or local."),
+]
+DaskWorkersOption = Annotated[
+    int | None, typer.Option(min=1, max=256, help="Local Dask cluster size (no scheduler).")
+]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -121,16 +133,9 @@ def backtest_command(
     ] = None,
     label: Annotated[str, typer.Option(help="Column holding the 0/1 fraud label.")] = "is_fraud",
     amount: Annotated[str, typer.Option(help="Column holding the money at stake.")] = "amount",
-    engine: Annotated[
-        str, typer.Option(help="pandas (this process) or dask (partitioned Parquet on a cluster).")
-    ] = "pandas",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address; default FRAUDGUARD_DASK_SCHEDULER or local."),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, max=256, help="Local Dask cluster size (no scheduler).")
-    ] = None,
+    engine: EngineOption = "pandas",
+    scheduler: SchedulerOption = None,
+    workers: DaskWorkersOption = None,
 ) -> None:
     """Backtest a rule pack on labelled history: per-rule precision, recall, overlap, money."""
     from fraudguard.config import get_settings
@@ -182,16 +187,9 @@ def score_command(
         Path, typer.Option(help="Events to score: .csv, .parquet or a Parquet folder.")
     ],
     out: Annotated[Path, typer.Option(help="Decisions file to write: .csv or .parquet.")],
-    engine: Annotated[
-        str, typer.Option(help="pandas (this process) or dask (partitioned Parquet on a cluster).")
-    ] = "pandas",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Dask scheduler address; default FRAUDGUARD_DASK_SCHEDULER or local."),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, max=256, help="Local Dask cluster size (no scheduler).")
-    ] = None,
+    engine: EngineOption = "pandas",
+    scheduler: SchedulerOption = None,
+    workers: DaskWorkersOption = None,
 ) -> None:
     """Score a file of orders in bulk with the service's scorer (rules + promoted model).
 

@@ -1,7 +1,7 @@
 """Why the model scored an order high: per-feature path contributions (Saabas) of the
 boosted trees, in log-odds, summing exactly to the raw score minus the baseline.
 
-Cheap enough to run for every flagged order (about a hundred microseconds), and
+Cheap enough to run for every flagged order (a few hundred microseconds), and
 deterministic: the same row always gives the same contributions in the same order.
 """
 

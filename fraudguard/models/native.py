@@ -1,9 +1,9 @@
 """The boosted trees compiled to native code, for the one-event request path.
 
-treelite's GTIL walks the trees in an interpreter: tens of microseconds for one row of a
+treelite's GTIL walks the trees in an interpreter: over 100 us for one row of a
 150-tree model. TL2cgen turns the same treelite model into C; compiled once at registration
-(``-O1``: a few seconds, within 10% of ``-O2`` at run time) it scores one row in a few
-microseconds. The library is an artifact like the pipeline: its sha256 is in the manifest
+(``-O1``: a few seconds, within 10% of ``-O2`` at run time) it scores one row in about a
+fifth of that. The library is an artifact like the pipeline: its sha256 is in the manifest
 and it is loaded only when that matches, on the platform it was built for, and after a
 self-check against GTIL. Anywhere else the model runs on GTIL, with the same numbers.
 

@@ -8,7 +8,6 @@ Import these into a test module: ``from tests.cases.fixtures import ...``.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,40 +22,19 @@ from fraudguard.config import Settings
 from fraudguard.schema import FLAT_COLUMNS, from_flat
 from fraudguard.simulate import SimulationConfig, simulate
 from tests.api.conftest import KEYS, auth, service_settings
+from tests.postgres import fresh_database
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: Simulated orders scored per store: enough for ~100 cases across every family.
 EVENTS = 6_000
 #: Allowed orders kept in the log besides every flagged one (1 in N).
 ALLOWED_KEPT = 20
 
 
-def postgres_unreachable() -> str | None:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_ADMIN, connect_timeout=2).close()
-    except Exception as error:
-        return f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(error).__name__})"
-    return None
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A uniquely named PostgreSQL database for this test session, dropped afterwards."""
-    reason = postgres_unreachable()
-    if reason is not None:
-        pytest.skip(reason)
-    import psycopg
-
-    name = f"fg_cases_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database() as url:
+        yield url
 
 
 def _jsonable(value: Any) -> Any:
