@@ -230,6 +230,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             keys.replace_stored(key_store.active())
             metrics = ServiceMetrics()
             metrics.set_model(scorer.model_version, scorer.rules.version)
+            metrics.follow_degraded(lambda: scorer.degraded)
             limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage)
             services = Services(scorer, log, None, keys, metrics, limiter)  # type: ignore[arg-type]
             services.writer = DecisionWriter(log, _decider(services))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 from fraudguard.rules import RuleEvaluation
@@ -35,12 +37,17 @@ class ServiceMetrics:
         )
         self.model = Info("fraudguard_model", "The model in use", registry=self.registry)
         self.degraded = Gauge(
-            "fraudguard_degraded", "1 while scoring without a model", registry=self.registry
+            "fraudguard_degraded",
+            "1 while scoring degraded: no model, or the velocity state store is down",
+            registry=self.registry,
         )
 
     def set_model(self, version: str | None, ruleset_version: str) -> None:
         self.model.info({"version": version or "none", "ruleset_version": ruleset_version})
-        self.degraded.set(0 if version else 1)
+
+    def follow_degraded(self, degraded: Callable[[], bool]) -> None:
+        """Read ``degraded()`` at every scrape, so a store outage shows as it happens."""
+        self.degraded.set_function(lambda: 1.0 if degraded() else 0.0)
 
     def observe_rules(self, evaluation: RuleEvaluation) -> None:
         for hit in evaluation.hits:

@@ -222,6 +222,7 @@ def test_redis_restart_under_http_load(
         thread = threading.Thread(target=http_server.run, daemon=True)
         thread.start()
         readiness: list[dict[str, Any]] = []
+        gauges: list[str] = []
         try:
             deadline = time.monotonic() + 60
             while not http_server.started:
@@ -239,6 +240,7 @@ def test_redis_restart_under_http_load(
 
             def probe() -> None:
                 readiness.append(httpx.get(f"{base}/readyz", timeout=10).json())
+                gauges.append(httpx.get(f"{base}/metrics", timeout=10).text)
 
             answered, errors = _run_under_load(
                 events, answer, server, outage_after=150, outage_s=60.0, during_outage=probe
@@ -256,6 +258,8 @@ def test_redis_restart_under_http_load(
     assert not any(body["degraded"] for body in bodies[-50:])
     assert readiness[0]["degraded"] is True
     assert readiness[0]["status"] == "degraded"
+    assert "fraudguard_degraded 1.0" in gauges[0]  # the outage shows on /metrics too
+    assert "fraudguard_degraded 0.0" in gauges[-1]
     assert readiness[-1]["degraded"] is False
     assert readiness[-1]["status"] == "ready"
     log = DecisionLog(settings.resolved_database_url, settings.hmac_key)
