@@ -290,19 +290,8 @@ def static(name: str) -> Response:
 
 # --- the queue, a case, the dashboard ----------------------------------------------------
 
-_QUEUE_FIELDS = (
-    "status",
-    "family",
-    "decision",
-    "platform",
-    "assignee",
-    "created_from",
-    "created_to",
-    "score_min",
-    "score_max",
-    "sort",
-    "page",
-)
+#: The queue's filters: every field of the case query but the page size the console fixes.
+_QUEUE_FIELDS = frozenset(CaseQuery.model_fields) - {"page_size"}
 
 
 def _queue_query(request: Request) -> tuple[CaseQuery, dict[str, str], list[tuple[str, str]]]:
