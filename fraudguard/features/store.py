@@ -157,6 +157,8 @@ def check_horizons(windows_s: Sequence[int], first_seen_ttl_s: int) -> tuple[int
 
 
 _UNWINDOWED_NEW = WindowStats((), (), (), None)
+#: Builds WindowStats from a full tuple in C, skipping the generated ``__new__`` (hot path).
+_stats = tuple.__new__
 
 #: One event in a key's log: time, amount in fen, counterparts.
 _Event = tuple[int, int, tuple[str | None, ...]]
@@ -346,7 +348,7 @@ class InMemoryStateStore:
             seen_keys[key] = (first, ts)
             seen_keys.move_to_end(key)
         if not windowed:
-            return _UNWINDOWED_NEW if age is None else WindowStats((), (), (), age)
+            return _UNWINDOWED_NEW if age is None else _stats(WindowStats, ((), (), (), age))
         logs = self._series
         state = logs.get(key)
         if (
@@ -363,16 +365,14 @@ class InMemoryStateStore:
             logs[key] = (ts, fen, parts)
             if age is None:
                 return self._empty(len(parts))
-            zeros = self._zeros
-            return WindowStats(zeros, zeros, (zeros,) * len(parts), age)
+            return _stats(WindowStats, (*self._empty(len(parts))[:3], age))
         logs.move_to_end(key)
         if isinstance(state, tuple):
             series = logs[key] = _Series(len(self._windows_us), len(state[2]))
             series.observe(*state, self._windows_us)
         else:
             series = state
-        counts, sums, distinct = series.observe(ts, fen, parts, self._windows_us)
-        return WindowStats(counts, sums, distinct, age)
+        return _stats(WindowStats, (*series.observe(ts, fen, parts, self._windows_us), age))
 
     def _empty(self, n_counterparts: int) -> WindowStats:
         answer = self._new_answers.get(n_counterparts)

@@ -217,6 +217,9 @@ def _plan(position: int, entity: _Entity, names: _Names) -> _Plan:
 
 
 _HASH_CACHE_SIZE = 200_000
+#: Builds an Observation from a full tuple, in C: the generated ``__new__`` with its
+#: defaults costs more than the rest of preparing an observation.
+_observation = tuple.__new__
 
 
 class VelocityFeatures:
@@ -262,6 +265,7 @@ class VelocityFeatures:
         )
         self._missing = {spec.name: spec.missing for spec in self.specs}
         self._plans = tuple(_plan(i, e, self._names[e.name]) for i, e in enumerate(_ENTITIES))
+        self._checked_store: StateStore | None = None
 
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.specs)
@@ -281,11 +285,13 @@ class VelocityFeatures:
 
     def transform_one(self, row: Row, store: StateStore) -> dict[str, Any]:
         """Features of one flat event row; records the event in ``store`` (one call)."""
-        if store.windows_s != self.windows_s or store.first_seen_ttl_s != self.first_seen_ttl_s:
-            raise ConfigError(
-                "the state store and the velocity features disagree",
-                [FieldProblem("state store", "build it with VelocityFeatures.new_store()")],
-            )
+        if store is not self._checked_store:  # a service keeps one store: check it once
+            if store.windows_s != self.windows_s or store.first_seen_ttl_s != self.first_seen_ttl_s:
+                raise ConfigError(
+                    "the state store and the velocity features disagree",
+                    [FieldProblem("state store", "build it with VelocityFeatures.new_store()")],
+                )
+            self._checked_store = store
         ts = _micros(row.get("event_time"))
         fen = _fen(row.get("amount"))
         hash_id = self._hash
@@ -303,7 +309,8 @@ class VelocityFeatures:
             if key is not None:
                 present.append(plan)
                 parts = tuple([hashed[c] for c in plan.counterparts])
-                observations.append(Observation(plan.prefix + key, ts, fen, parts, plan.windowed))
+                observation = (plan.prefix + key, ts, fen, parts, plan.windowed)
+                observations.append(_observation(Observation, observation))
         answers = store.observe(observations)
         out = self._missing.copy()
         for plan, stats in zip(present, answers, strict=True):
@@ -488,6 +495,7 @@ def _platform_key(row: Row) -> str | None:
     return None
 
 
+@lru_cache(maxsize=_HASH_CACHE_SIZE)  # platforms repeat: parse each URL once
 def _platform_part(prefix: str, value: str) -> str | None:
     if prefix != "host:":
         return prefix + value
@@ -500,6 +508,8 @@ def _platform_part(prefix: str, value: str) -> str | None:
 
 
 def _micros(value: Any) -> int:
+    if type(value) is datetime and value.tzinfo is not None:  # a validated event's time
+        return (value - _EPOCH) // _ONE_US
     if type(value) is pd.Timestamp:
         # Ticks since the epoch in the stamp's own unit (UTC for an aware time, wall time
         # for a naive one, as below); nanoseconds are floored like the batch path.
@@ -522,7 +532,7 @@ def _micros(value: Any) -> int:
 
 
 def _fen(value: Any) -> int:
-    if is_missing(value):
+    if type(value) is not float and is_missing(value):
         return 0
     scaled = float(value) * 100
     fen = round(scaled) if math.isfinite(scaled) else 0
