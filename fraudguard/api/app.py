@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import itertools
 import logging
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -105,9 +107,20 @@ def _decider(services: Services) -> Any:
     return decide
 
 
+_REQUEST_IDS = itertools.count()
+_PROCESS_TAG = os.urandom(6).hex()
+
+
+def _new_request_id() -> str:
+    """Unique per process and across processes (a random tag per process, then a count):
+    request ids need to be unique, not secret, and a random one costs a system call."""
+    return f"{_PROCESS_TAG}{next(_REQUEST_IDS):08x}"
+
+
 class _Observe:
-    """Request id, metrics and one JSON log line per request (plain ASGI: cheaper than
-    ``BaseHTTPMiddleware`` on every request)."""
+    """Request id, metrics and one JSON log line per request, carrying what the route put in
+    ``request.state.log`` (plain ASGI: cheaper than ``BaseHTTPMiddleware`` on every
+    request)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -121,7 +134,7 @@ class _Observe:
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")[:64]
                 break
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or _new_request_id()
         token = REQUEST_ID.set(request_id)
         state: dict[str, Any] = scope.setdefault("state", {})
         state["decision"] = "none"
@@ -155,6 +168,7 @@ class _Observe:
                     "route": path,
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
+                    **state.get("log", {}),  # what the route adds, e.g. the order scored
                 },
             )
             REQUEST_ID.reset(token)
@@ -210,6 +224,14 @@ def _openapi_with_bodies(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+def _freeze_startup_objects() -> None:
+    """Leave what start-up built (reference data, rules, model, caches: ~350k objects) out
+    of every later garbage collection. Each full collection scanned them all: 150-200 ms
+    pauses under load, the whole p99. Objects made afterwards are collected as usual."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The scoring service. Loads reference data, rules, velocity store, the promoted model
     (training one first when ``bootstrap_model`` and none is promoted) and the decision log
@@ -238,6 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         services, key_store = await run_in_threadpool(start)
         app.state.services = services
+        _freeze_startup_objects()
         _log.info(
             "started",
             extra={

@@ -106,18 +106,21 @@ def _bad_body(message: str) -> InputError:
 
 
 def _depth(value: Any, limit: int) -> int:
-    stack = [(value, 1)]
+    """How deeply ``value`` nests (a scalar is 1), counted no further than ``limit + 1``."""
     deepest = 0
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values() if isinstance(v, dict | list))
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item if isinstance(v, dict | list))
-    return deepest
+    level = [value]
+    while level and deepest <= limit:
+        deepest += 1
+        inner: list[Any] = []
+        for item in level:
+            kind = type(item)
+            # orjson gives plain dicts and lists: no isinstance needed.
+            if kind is dict:
+                inner.extend(v for v in item.values() if type(v) is dict or type(v) is list)
+            elif kind is list:
+                inner.extend(v for v in item if type(v) is dict or type(v) is list)
+        level = inner
+    return deepest + 1 if level else deepest
 
 
 async def json_body(request: Request) -> dict[str, Any]:

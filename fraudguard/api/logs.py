@@ -1,12 +1,18 @@
-"""Structured JSON logs: one object per line, with the request id; personal data masked."""
+"""Structured JSON logs: one object per line, with the request id; personal data masked.
+
+Every request logs one ``request`` line (method, route, status, duration); a scored order's
+fields (:func:`event_fields`, decision, score, case) are on that line for ``/v1/score`` and
+on one ``scored`` line per order of a batch.
+"""
 
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from fraudguard.privacy import mask
 from fraudguard.schema import RechargeEvent
@@ -31,7 +37,7 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info and record.exc_info[0] is not None:
             payload["exception"] = record.exc_info[0].__name__
-        return json.dumps(payload, ensure_ascii=False, default=str)
+        return orjson.dumps(payload, default=str).decode("utf-8")
 
 
 def configure_logging(level: str) -> None:

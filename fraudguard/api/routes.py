@@ -58,17 +58,15 @@ async def _settle(services: Services, events: list[RechargeEvent]) -> list[Recor
     return results  # type: ignore[return-value]
 
 
-def _log_scored(event: RechargeEvent, decision: Decision) -> None:
-    _log.info(
-        "scored",
-        extra={
-            **event_fields(event),
-            "decision": decision.decision.value,
-            "score": round(decision.score, 4),
-            "case_id": decision.case_id,
-            "degraded": decision.degraded,
-        },
-    )
+def scored_fields(event: RechargeEvent, decision: Decision) -> dict[str, Any]:
+    """What a log line says about a scored order (ids masked)."""
+    return {
+        **event_fields(event),
+        "decision": decision.decision.value,
+        "score": round(decision.score, 4),
+        "case_id": decision.case_id,
+        "degraded": decision.degraded,
+    }
 
 
 def _json(model: pydantic.BaseModel) -> Response:
@@ -88,7 +86,7 @@ async def score(
     if isinstance(result, FraudGuardError):
         raise result
     request.state.decision = result.decision.value
-    _log_scored(event, result)
+    request.state.log = scored_fields(event, result)  # on the request's one log line
     return _json(result)
 
 
@@ -115,7 +113,7 @@ async def score_batch(
         result = next(settled) if isinstance(outcome, RechargeEvent) else outcome
         if isinstance(result, Decision):
             assert isinstance(outcome, RechargeEvent)  # noqa: S101 - only events are decided
-            _log_scored(outcome, result)
+            _log.info("scored", extra=scored_fields(outcome, result))
             results.append(result)
             continue
         if result.status_code >= 500:

@@ -5,8 +5,8 @@
 * Same ``transaction_id``, different body: :class:`~fraudguard.exceptions.ConflictError` (409).
 * Two requests with one id at once: the second insert hits the primary key, rolls back and
   re-reads the winner's row.
-* :meth:`DecisionLog.record_many` stores a group of decisions in one transaction (one commit
-  for many concurrent requests); :class:`DecisionWriter` is the one thread of a process that
+* :meth:`DecisionLog.settle` decides and stores a group of orders in one transaction (one
+  commit for many concurrent requests); :class:`DecisionWriter` is the one thread of a process that
   decides and stores each group, so every answer waits for its own commit and no longer.
 * A database that cannot be reached is :class:`~fraudguard.exceptions.UnavailableError`
   (503, "retry with the same transaction_id"), never a 500; the pool reconnects by itself.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,12 +26,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import numpy as np
 import orjson
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from fraudguard.cases.database import upgrade_database
@@ -53,6 +51,20 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+# Built once: statements are cheap to run, not to build.
+_STORED = select(DecisionRow.transaction_id, DecisionRow.fingerprint, DecisionRow.decision).where(
+    DecisionRow.transaction_id.in_(bindparam("ids", expanding=True))
+)
+_INSERT_DECISIONS = insert(DecisionRow)
+_INSERT_CASES = insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True)
+_SET_CASE_ID = (
+    update(DecisionRow)
+    .where(DecisionRow.transaction_id == bindparam("tid"))
+    .values(decision=bindparam("stored"))
+)
+#: Columns a case copies from its decision to link cases into rings.
+_LINK_COLUMNS = ("platform_label", "payer_key", "instrument_key", "device_key", "platform_key")
 
 #: What storing one order gives: its decision (with ``case_id``) or the error to answer with.
 Recorded = Decision | FraudGuardError
@@ -109,25 +121,8 @@ def create_db_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
 
 
 def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode("utf-8")
-
-
-_PLAIN = frozenset({bool, int, str, type(None)})
-
-
-def _jsonable(value: Any) -> Any:
-    kind = type(value)
-    if kind is float:
-        return value if math.isfinite(value) else None
-    if kind in _PLAIN:
-        return value
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+    # NaN and infinities become null, numpy scalars numbers, anything else its str().
+    return orjson.dumps(value, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
 
 
 def _platform_label(event: RechargeEvent, features: Mapping[str, Any]) -> str | None:
@@ -193,6 +188,14 @@ def _database_errors() -> Iterator[None]:
         ) from None
 
 
+def _replay(row: tuple[str, dict[str, Any]], fingerprint: str) -> Recorded:
+    """The stored decision of a retry, or a 409 when the body differs."""
+    stored_fingerprint, decision = row
+    if stored_fingerprint != fingerprint:
+        return _conflict()
+    return Decision.model_validate(decision)
+
+
 def _conflict() -> ConflictError:
     return ConflictError(
         "this transaction_id was already scored with a different body",
@@ -233,53 +236,43 @@ class DecisionLog:
 
     def find(self, event: RechargeEvent) -> Decision | None:
         """The stored decision of a retry; ``None`` for a new order; 409 for another body."""
-        with _database_errors(), self._sessions() as session:
-            row = session.get(DecisionRow, event.transaction_id)
-            if row is None:
-                return None
-            return self._replay(row, self.fingerprint(event))
+        [found] = self.find_many([event])
+        if isinstance(found, FraudGuardError):
+            raise found
+        return found
 
     def find_many(self, events: Sequence[RechargeEvent]) -> list[Recorded | None]:
         """:meth:`find` for many orders in one query: each a stored decision, ``None`` (new)
         or a :class:`ConflictError`."""
         if not events:
             return []
-        with _database_errors(), self._sessions() as session:
-            stored = self._stored(session, [e.transaction_id for e in events])
+        with _database_errors(), self.engine.connect() as connection:
+            stored = self._stored(connection, [e.transaction_id for e in events])
         return [
             None
             if (row := stored.get(e.transaction_id)) is None
-            else self._replay_or_error(row, self.fingerprint(e))
+            else _replay(row, self.fingerprint(e))
             for e in events
         ]
 
     @staticmethod
-    def _stored(session: Session, ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    def _stored(
+        connection: Connection, ids: Sequence[str]
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
         """``transaction_id -> (fingerprint, decision)`` of the ids already stored."""
-        query = select(
-            DecisionRow.transaction_id, DecisionRow.fingerprint, DecisionRow.decision
-        ).where(DecisionRow.transaction_id.in_(set(ids)))
-        return {tid: (fp, decision) for tid, fp, decision in session.execute(query)}
+        found = connection.execute(_STORED, {"ids": list(set(ids))})
+        return {tid: (fp, decision) for tid, fp, decision in found}
 
     def record(
         self, event: RechargeEvent, decision: Decision, features: Mapping[str, Any]
     ) -> Decision:
         """Store ``decision`` (and its case when flagged) in one transaction; return it with
-        ``case_id`` - or the decision stored earlier for the same order."""
-        fingerprint = self.fingerprint(event)
-        try:
-            with _database_errors(), self._sessions() as session, session.begin():
-                existing = session.get(DecisionRow, event.transaction_id)
-                if existing is not None:
-                    return self._replay(existing, fingerprint)
-                return self._insert(session, event, decision, features, fingerprint)
-        except IntegrityError:
-            # Lost the race: another request stored this transaction_id first.
-            with _database_errors(), self._sessions() as session:
-                row = session.get(DecisionRow, event.transaction_id)
-                if row is None:
-                    raise UnavailableError("the decision log refused the write") from None
-                return self._replay(row, fingerprint)
+        ``case_id`` - or the decision stored earlier for the same order (409 if its body
+        differs)."""
+        [result] = self.record_many([(event, decision, features)])
+        if isinstance(result, FraudGuardError):
+            raise result
+        return result
 
     def record_many(
         self, items: Sequence[tuple[RechargeEvent, Decision, Mapping[str, Any]]]
@@ -288,103 +281,146 @@ class DecisionLog:
         commit for the group. Each result is what :meth:`record` would return or raise for
         that order. Raises :class:`UnavailableError` (nothing stored) if the database fails.
         """
-        if len({event.transaction_id for event, _, _ in items}) != len(items):
-            raise ValueError("record_many needs distinct transaction ids")
-        fingerprints = [self.fingerprint(event) for event, _, _ in items]
+        decided = {id(event): (decision, features) for event, decision, features in items}
+        # Decided in advance, so every result is a decision or a ConflictError.
+        return self.settle([event for event, _, _ in items], lambda e: decided[id(e)])  # type: ignore[return-value]
+
+    def settle(self, events: Sequence[RechargeEvent], decide: Decide) -> list[Recorded | Exception]:
+        """Settle a group of orders with distinct ids in ONE transaction: replay the ones
+        already stored (or 409), ``decide`` the new ones - each at most once, so a retry
+        never counts twice in the velocity state - and store them with their cases.
+
+        Each result is the decision (with ``case_id``), a :class:`ConflictError`, or what
+        ``decide`` raised for that order. Raises :class:`UnavailableError` (nothing
+        stored) if the database fails.
+        """
+        if len({event.transaction_id for event in events}) != len(events):
+            raise ValueError("settle needs distinct transaction ids")
+        fingerprints = [self.fingerprint(event) for event in events]
+        decided: dict[int, tuple[Decision, Mapping[str, Any]] | Exception] = {}
+
+        def decide_once(i: int) -> tuple[Decision, Mapping[str, Any]] | Exception:
+            if i not in decided:
+                try:
+                    decided[i] = decide(events[i])
+                except Exception as error:  # answered to that order alone
+                    decided[i] = error
+            return decided[i]
+
+        positions = list(range(len(events)))
         try:
-            with _database_errors(), self._sessions() as session, session.begin():
-                stored = self._stored(session, [event.transaction_id for event, _, _ in items])
-                results: list[Recorded] = []
-                for (event, decision, features), fingerprint in zip(
-                    items, fingerprints, strict=True
-                ):
-                    row = stored.get(event.transaction_id)
-                    if row is not None:
-                        results.append(self._replay_or_error(row, fingerprint))
-                    else:
-                        results.append(
-                            self._insert(session, event, decision, features, fingerprint)
-                        )
-                return results
+            return self._settle(events, fingerprints, positions, decide_once)
         except IntegrityError:
-            # Another process stored one of these ids between our read and our insert:
-            # settle each order on its own (the rare path; the race is then per row).
-            return [self._record_or_error(event, d, f) for event, d, f in items]
+            pass
+        # Another process stored one of these ids between our read and our insert: settle
+        # each order on its own (the rare path), reusing the decisions already made.
+        results: list[Recorded | Exception] = []
+        for i in positions:
+            for _attempt in range(2):
+                try:
+                    [result] = self._settle(events, fingerprints, [i], decide_once)
+                except IntegrityError:
+                    continue  # the winner committed: the next read replays it
+                results.append(result)
+                break
+            else:
+                raise UnavailableError("the decision log refused the write")
+        return results
 
-    def _record_or_error(
-        self, event: RechargeEvent, decision: Decision, features: Mapping[str, Any]
-    ) -> Recorded:
-        try:
-            return self.record(event, decision, features)
-        except ConflictError as error:
-            return error
-
-    def _insert(
+    def _settle(
         self,
-        session: Session,
+        events: Sequence[RechargeEvent],
+        fingerprints: Sequence[str],
+        positions: Sequence[int],
+        decide: Callable[[int], tuple[Decision, Mapping[str, Any]] | Exception],
+    ) -> list[Recorded | Exception]:
+        # Core statements, not ORM objects: a group is one SELECT, one multi-row INSERT of
+        # decisions and, when some are flagged, one INSERT of cases and one UPDATE.
+        results: dict[int, Recorded | Exception] = {}
+        with _database_errors(), self.engine.begin() as connection:
+            stored = self._stored(connection, [events[i].transaction_id for i in positions])
+            new: list[tuple[int, Decision, dict[str, Any]]] = []
+            for i in positions:
+                row = stored.get(events[i].transaction_id)
+                if row is not None:
+                    results[i] = _replay(row, fingerprints[i])
+                    continue
+                outcome = decide(i)
+                if isinstance(outcome, Exception):
+                    results[i] = outcome
+                    continue
+                decision, features = outcome
+                values = self._decision_values(events[i], decision, features, fingerprints[i])
+                new.append((i, decision, values))
+            if new:
+                connection.execute(_INSERT_DECISIONS, [values for _, _, values in new])
+            flagged = [item for item in new if item[1].decision is not DecisionOutcome.ALLOW]
+            case_ids = self._open_cases(connection, flagged) if flagged else {}
+            for i, decision, _ in new:
+                results[i] = decision.model_copy(update={"case_id": case_ids.get(i)})
+        return [results[i] for i in positions]
+
+    def _decision_values(
+        self,
         event: RechargeEvent,
         decision: Decision,
         features: Mapping[str, Any],
         fingerprint: str,
-    ) -> Decision:
-        now = datetime.now(UTC)
-        links = link_keys(event, features, self._hmac_key)
-        row = DecisionRow(
-            transaction_id=event.transaction_id,
-            fingerprint=fingerprint,
-            decision=decision.model_dump(mode="json"),
-            outcome=decision.decision.value,
-            score=decision.score,
-            model_version=decision.model_version,
-            ruleset_version=decision.ruleset_version,
-            msisdn_hash=hash_key(event.msisdn, self._hmac_key),
-            features={name: _jsonable(value) for name, value in features.items()},
-            created_at=now,
-            event_time=event.event_time,
-            amount=event.amount,
-            paid_amount=event.paid_amount,
-            channel=event.channel.value,
-            msisdn_masked=mask(event.msisdn),
-            **links,
+    ) -> dict[str, Any]:
+        return {
+            "transaction_id": event.transaction_id,
+            "fingerprint": fingerprint,
+            "decision": decision.model_dump(mode="json"),
+            "outcome": decision.decision.value,
+            "score": decision.score,
+            "model_version": decision.model_version,
+            "ruleset_version": decision.ruleset_version,
+            "msisdn_hash": hash_key(event.msisdn, self._hmac_key),
+            # NaN, numpy scalars and enums are made JSON by the engine's serializer.
+            "features": features,
+            "created_at": datetime.now(UTC),
+            "event_time": event.event_time,
+            "amount": event.amount,
+            "paid_amount": event.paid_amount,
+            "channel": event.channel.value,
+            "msisdn_masked": mask(event.msisdn),
+            **link_keys(event, features, self._hmac_key),
+        }
+
+    @staticmethod
+    def _open_cases(
+        connection: Connection, flagged: Sequence[tuple[int, Decision, dict[str, Any]]]
+    ) -> dict[int, str]:
+        """One case per flagged decision; the stored decisions get their ``case_id``."""
+        cases = [
+            {
+                "transaction_id": values["transaction_id"],
+                "status": CaseStatus.OPEN.value,
+                "priority": round(decision.score * (values["amount"] or 0.0), 2),
+                "family": decision.reasons[0].family.value,
+                "created_at": values["created_at"],
+                "outcome": decision.decision.value,
+                "score": decision.score,
+                "amount": values["amount"],
+                "rules": _rule_ids(decision),
+                "updated_at": values["created_at"],
+                **{key: values[key] for key in _LINK_COLUMNS},
+            }
+            for _, decision, values in flagged
+        ]
+        numbers = connection.execute(_INSERT_CASES, cases).scalars()
+        labels = [case_label(number) for number in numbers]
+        connection.execute(
+            _SET_CASE_ID,
+            [
+                {
+                    "tid": values["transaction_id"],
+                    "stored": {**values["decision"], "case_id": label},
+                }
+                for (_, _, values), label in zip(flagged, labels, strict=True)
+            ],
         )
-        session.add(row)
-        # The primary key decides the race at the flush: here for a flagged order (its case
-        # needs the row), at the commit for an allow (so a group's allows are one INSERT).
-        case_id: str | None = None
-        if decision.decision is not DecisionOutcome.ALLOW:
-            session.flush()  # the case's foreign key needs the row first
-            case = CaseRow(
-                transaction_id=event.transaction_id,
-                status=CaseStatus.OPEN.value,
-                priority=round(decision.score * event.amount, 2),
-                family=decision.reasons[0].family.value,
-                created_at=now,
-                outcome=decision.decision.value,
-                score=decision.score,
-                amount=event.amount,
-                rules=_rule_ids(decision),
-                updated_at=now,
-                **links,
-            )
-            session.add(case)
-            session.flush()
-            case_id = case_label(case.id)
-            # Only a flagged row is updated with its case id: an allow is one INSERT.
-            row.decision = decision.model_copy(update={"case_id": case_id}).model_dump(mode="json")
-        return decision.model_copy(update={"case_id": case_id})
-
-    @staticmethod
-    def _replay(row: DecisionRow, fingerprint: str) -> Decision:
-        if row.fingerprint != fingerprint:
-            raise _conflict()
-        return Decision.model_validate(row.decision)
-
-    @staticmethod
-    def _replay_or_error(row: tuple[str, dict[str, Any]], fingerprint: str) -> Recorded:
-        stored_fingerprint, decision = row
-        if stored_fingerprint != fingerprint:
-            return _conflict()
-        return Decision.model_validate(decision)
+        return {i: label for (i, _, _), label in zip(flagged, labels, strict=True)}
 
     def count_cases(self) -> int:
         with self._sessions() as session:
@@ -405,11 +441,11 @@ class DecisionWriter:
     """Group commit: the one thread of a process that decides and stores orders.
 
     Requests :meth:`submit` their orders and wait on the future; the thread takes every job
-    waiting (up to ``max_group`` orders), reads which ids are already stored (one query),
-    scores only the new ones with ``decide`` - so a retry never counts twice in the
-    velocity state - and stores them with :meth:`DecisionLog.record_many` in one
-    transaction. Each future resolves after that commit: an order is never answered before
-    it is on disk. An id twice in one group is settled in a second round, as a retry.
+    waiting (up to ``max_group`` orders) and settles them with :meth:`DecisionLog.settle`
+    in one transaction: stored ids are replayed, only the new ones are scored with
+    ``decide`` - so a retry never counts twice in the velocity state - and stored. Each
+    future resolves after that commit: an order is never answered before it is on disk.
+    An id twice in one group is settled in a second round, as a retry.
     """
 
     def __init__(self, log: DecisionLog, decide: Decide, max_group: int = 64) -> None:
@@ -488,19 +524,6 @@ class DecisionWriter:
         indices: list[int],
         results: list[Recorded | BaseException | None],
     ) -> None:
-        prior = self.log.find_many([events[i] for i in indices])
-        new: list[int] = []
-        items: list[tuple[RechargeEvent, Decision, Mapping[str, Any]]] = []
-        for i, stored in zip(indices, prior, strict=True):
-            if stored is not None:
-                results[i] = stored
-                continue
-            try:
-                decision, features = self._decide(events[i])
-            except Exception as error:  # answered to that request alone (4xx, 503 or 500)
-                results[i] = error
-                continue
-            new.append(i)
-            items.append((events[i], decision, features))
-        for i, recorded in zip(new, self.log.record_many(items), strict=True):
-            results[i] = recorded
+        settled = self.log.settle([events[i] for i in indices], self._decide)
+        for i, result in zip(indices, settled, strict=True):
+            results[i] = result

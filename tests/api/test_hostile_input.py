@@ -117,3 +117,15 @@ def test_batch_with_hostile_items(lenient: TestClient) -> None:
     assert response.status_code in {200, 422}
     bad = lenient.post("/v1/score/batch", json={"events": "x", "extra": 1}, headers=auth())
     assert bad.status_code == 422
+
+
+def test_a_body_nested_too_deeply_is_refused_naming_the_body(lenient: TestClient) -> None:
+    nested: object = 1
+    for _ in range(40):
+        nested = {"a": nested}
+    body = {**_BASE, "attributes": {"deep": nested}}
+    response = lenient.post("/v1/score", json=body, headers=auth())
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["field"] == "body"
+    assert "nested deeper than 32 levels" in problem["message"]

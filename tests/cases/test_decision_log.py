@@ -290,3 +290,49 @@ def test_writer_reports_an_unreachable_database_to_every_waiting_request() -> No
     finally:
         writer.close()
         log.close()
+
+
+def test_settle_decides_each_new_order_once_even_when_it_loses_a_race(
+    log: DecisionLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker stores one of the group's ids between the read and the insert: the
+    group is settled order by order, the winner's decision is replayed, and no order is
+    scored twice (a second scoring would count twice in the velocity state)."""
+    items = _group(log, "race")
+    winner = log.record(items[2][0], items[2][1], {})
+    blind = {"reads": 0}
+    stored = DecisionLog._stored
+
+    def first_read_misses(connection, ids):  # type: ignore[no-untyped-def]
+        blind["reads"] += 1
+        return {} if blind["reads"] == 1 else stored(connection, ids)
+
+    monkeypatch.setattr(DecisionLog, "_stored", staticmethod(first_read_misses))
+    calls: list[str] = []
+    decided = {event.transaction_id: (decision, f) for event, decision, f in items}
+
+    def decide(event: RechargeEvent) -> tuple[Decision, dict[str, float]]:
+        calls.append(event.transaction_id)
+        return decided[event.transaction_id]
+
+    results = log.settle([event for event, _, _ in items], decide)
+    assert sorted(calls) == sorted(e.transaction_id for e, _, _ in items)  # once each
+    assert results[2] == winner
+    assert [r.case_id is not None for r in results] == [True, False] * 3  # type: ignore[union-attr]
+    assert log.count_cases() == 3
+    monkeypatch.undo()
+    assert log.find_many([e for e, _, _ in items]) == results
+
+
+def test_settle_answers_an_order_whose_scoring_fails_alone(log: DecisionLog) -> None:
+    items = _group(log, "fail")
+
+    def decide(event: RechargeEvent) -> tuple[Decision, dict[str, float]]:
+        if event.transaction_id == "fail-1":
+            raise ValueError("scoring broke")
+        return next((d, f) for e, d, f in items if e is event)
+
+    results = log.settle([event for event, _, _ in items], decide)
+    assert isinstance(results[1], ValueError)
+    assert all(isinstance(r, Decision) for i, r in enumerate(results) if i != 1)
+    assert log.find(items[1][0]) is None  # nothing stored for it: a retry scores it again
