@@ -6,8 +6,8 @@
 * Two requests with one id at once: the second insert hits the primary key, rolls back and
   re-reads the winner's row.
 * :meth:`DecisionLog.settle` decides and stores a group of orders in one transaction (one
-  commit for many concurrent requests); :class:`DecisionWriter` is the one thread of a process that
-  decides and stores each group, so every answer waits for its own commit and no longer.
+  commit for many concurrent requests); :class:`DecisionWriter` is the one thread of a
+  process that settles each group, so every answer waits for its own commit and no longer.
 * A database that cannot be reached is :class:`~fraudguard.exceptions.UnavailableError`
   (503, "retry with the same transaction_id"), never a 500; the pool reconnects by itself.
 """
@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import orjson
@@ -282,8 +282,9 @@ class DecisionLog:
         that order. Raises :class:`UnavailableError` (nothing stored) if the database fails.
         """
         decided = {id(event): (decision, features) for event, decision, features in items}
+        results = self.settle([event for event, _, _ in items], lambda e: decided[id(e)])
         # Decided in advance, so every result is a decision or a ConflictError.
-        return self.settle([event for event, _, _ in items], lambda e: decided[id(e)])  # type: ignore[return-value]
+        return cast(list[Recorded], results)
 
     def settle(self, events: Sequence[RechargeEvent], decide: Decide) -> list[Recorded | Exception]:
         """Settle a group of orders with distinct ids in ONE transaction: replay the ones

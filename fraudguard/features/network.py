@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fraudguard.features.base import FeatureGroup, FeatureKind, FeatureSpec, Row, is_missing
-from fraudguard.reference import CidrTable, ReferenceData
-from fraudguard.reference.ranges import parse_address
+from fraudguard.reference import CidrTable, ReferenceData, parse_address
 from fraudguard.schema import ReasonFamily
 
 __all__ = [

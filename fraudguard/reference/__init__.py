@@ -2,7 +2,7 @@
 number segments, block/allow lists and IP ranges. Shipped as data files with defaults,
 each overridable by a ``FRAUDGUARD_*_PATH`` setting."""
 
-from fraudguard.reference.ranges import CidrTable
+from fraudguard.reference.ranges import CidrTable, parse_address
 from fraudguard.reference.schemas import Offer, OfficialPromotion
 from fraudguard.reference.service import (
     DEFAULT_DATA_DIR,
@@ -21,4 +21,5 @@ __all__ = [
     "ReferenceData",
     "ReferencePaths",
     "load_reference",
+    "parse_address",
 ]

@@ -33,25 +33,29 @@ _DOTTED_QUAD = re.compile(r"\.".join([_OCTET] * 4), re.ASCII)
 ParsedAddress = tuple[int, int]
 
 
-def parse_address(address: str | None) -> ParsedAddress | None:
+def parse_address(address: object) -> ParsedAddress | None:
     """``(4 or 6, value)`` of an address as ``ipaddress.ip_address`` reads it; ``None`` if it
-    is not one. Dotted quads (nearly every address) skip ``ipaddress``, which costs several
-    times more, so one parse can serve every table an address is looked up in.
+    is not one (a missing value, NaN from a frame, text that is no address). Dotted quads
+    (nearly every address) skip ``ipaddress``, which costs several times more, so one parse
+    can serve every table an address is looked up in.
 
     >>> parse_address("10.0.0.1"), parse_address("::1"), parse_address("010.0.0.1")
     ((4, 167772161), (6, 1), None)
+    >>> parse_address(float("nan")) is None
+    True
     """
     if not address:
         return None
-    quad = _DOTTED_QUAD.fullmatch(address)
-    if quad is not None:
-        a, b, c, d = quad.groups()
-        return 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
-    if ":" not in address:
-        return None  # not a dotted quad, so not an IPv4 address ipaddress accepts
+    if isinstance(address, str):
+        quad = _DOTTED_QUAD.fullmatch(address)
+        if quad is not None:
+            a, b, c, d = quad.groups()
+            return 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+        if ":" not in address:
+            return None  # not a dotted quad, so not an IPv4 address ipaddress accepts
     try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
+        ip = ipaddress.ip_address(address)  # type: ignore[arg-type]  # refuses what it cannot read
+    except (ValueError, TypeError):
         return None
     return ip.version, int(ip)
 
@@ -112,7 +116,7 @@ class CidrTable:
     def __len__(self) -> int:
         return len(self._v4_start_list) + len(self._v6)
 
-    def lookup(self, address: str | None) -> str | None:
+    def lookup(self, address: object) -> str | None:
         """The label of the most specific block holding ``address``; ``None`` if none does."""
         parsed = parse_address(address)
         return None if parsed is None else self.lookup_parsed(parsed)

@@ -18,6 +18,7 @@ from fraudguard.reference import (
     CidrTable,
     ReferencePaths,
     load_reference,
+    parse_address,
 )
 from fraudguard.schema import Channel
 
@@ -222,3 +223,24 @@ ADDRESS_LIKE = st.one_of(
 def test_cidr_lookup_many_reads_every_string_as_lookup_does(addresses: list[str | None]) -> None:
     table = CidrTable.build([("1.0.0.0/8", "a"), ("1.2.0.0/16", "b"), ("2001:db8::/32", "c")])
     assert table.lookup_many(addresses).tolist() == [table.lookup(a) for a in addresses]
+
+
+def _ipaddress_reading(text: str) -> tuple[int, int] | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return ip.version, int(ip)
+
+
+@given(ADDRESS_LIKE.filter(lambda a: a is not None))
+def test_parse_address_reads_text_exactly_as_ipaddress_does(text: str) -> None:
+    assert parse_address(text) == _ipaddress_reading(text)
+
+
+def test_cidr_lookup_of_missing_or_non_text_values_is_none() -> None:
+    """What a frame column may hold (NaN, None) finds nothing instead of raising."""
+    table = CidrTable.build([("0.0.0.0/0", "everything")])
+    assert [table.lookup(v) for v in (float("nan"), None, "", b"1.2.3.4", 3.5)] == [None] * 5
+    assert table.lookup(16909060) == "everything"  # an integer, as ipaddress reads it
+    assert table.lookup_many([float("nan"), "1.2.3.4"]).tolist() == [None, "everything"]
