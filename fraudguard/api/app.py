@@ -282,6 +282,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(services.writer.close)
             services.log.close()
             app.state.services = None
+            gc.unfreeze()  # what this app built may be collected again
 
     app = FastAPI(
         title="FraudGuard",

@@ -58,7 +58,7 @@ async def _settle(services: Services, events: list[RechargeEvent]) -> list[Recor
     return results  # type: ignore[return-value]
 
 
-def scored_fields(event: RechargeEvent, decision: Decision) -> dict[str, Any]:
+def _scored_fields(event: RechargeEvent, decision: Decision) -> dict[str, Any]:
     """What a log line says about a scored order (ids masked)."""
     return {
         **event_fields(event),
@@ -86,7 +86,7 @@ async def score(
     if isinstance(result, FraudGuardError):
         raise result
     request.state.decision = result.decision.value
-    request.state.log = scored_fields(event, result)  # on the request's one log line
+    request.state.log = _scored_fields(event, result)  # on the request's one log line
     return _json(result)
 
 
@@ -113,7 +113,7 @@ async def score_batch(
         result = next(settled) if isinstance(outcome, RechargeEvent) else outcome
         if isinstance(result, Decision):
             assert isinstance(outcome, RechargeEvent)  # noqa: S101 - only events are decided
-            _log.info("scored", extra=scored_fields(outcome, result))
+            _log.info("scored", extra=_scored_fields(outcome, result))
             results.append(result)
             continue
         if result.status_code >= 500:
