@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,29 +118,32 @@ def test_primary_key_race_rereads(log: DecisionLog, monkeypatch: pytest.MonkeyPa
     event = make_event(transaction_id="ord-pk", promotion={"code": "VIP-HALF"})
     winner = log.record(event, _decision(event, DecisionOutcome.REVIEW), {})
     # Simulate losing the race: the existence check misses, the insert hits the PK.
-    from sqlalchemy.orm import Session
+    stored = DecisionLog._stored
+    reads = {"n": 0}
 
-    real_get = Session.get
-    calls = {"n": 0}
+    def blind_first_read(connection, ids):  # type: ignore[no-untyped-def]
+        reads["n"] += 1
+        return {} if reads["n"] == 1 else stored(connection, ids)
 
-    def blind_get(self: Session, *args: object, **kwargs: object) -> object:
-        calls["n"] += 1
-        return None if calls["n"] == 1 else real_get(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Session, "get", blind_get)
+    monkeypatch.setattr(DecisionLog, "_stored", staticmethod(blind_first_read))
     assert log.record(event, _decision(event, DecisionOutcome.BLOCK), {}) == winner
+    assert reads["n"] == 2  # the blind read, then the re-read after the primary key refused
     assert log.count_cases() == 1
 
 
-@pytest.mark.integration
-def test_record_on_postgresql() -> None:
+def _on_postgresql(exercise: Callable[[DecisionLog], None]) -> None:
     with fresh_database() as url:
         log = DecisionLog(url, KEY)
         log.create_tables()
         try:
-            _exercise(log)
+            exercise(log)
         finally:
             log.close()
+
+
+@pytest.mark.integration
+def test_record_on_postgresql() -> None:
+    _on_postgresql(_exercise)
 
 
 def _group(log: DecisionLog, prefix: str) -> list[tuple[RechargeEvent, Decision, dict[str, float]]]:
@@ -183,13 +186,7 @@ def test_record_many_on_sqlite(log: DecisionLog) -> None:
 
 @pytest.mark.integration
 def test_record_many_on_postgresql() -> None:
-    with fresh_database() as url:
-        log = DecisionLog(url, KEY)
-        log.create_tables()
-        try:
-            _exercise_many(log)
-        finally:
-            log.close()
+    _on_postgresql(_exercise_many)
 
 
 def _race_across_processes_like(url: str) -> None:
