@@ -22,6 +22,7 @@ are benefit over face value, so "100元话费只要50元" is 0.5 and "充50送50
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any
@@ -46,8 +47,10 @@ __all__ = ["PromotionFeatures", "PromotionStatus"]
 
 _FD = ReasonFamily.FAKE_DISCOUNT
 _B, _F, _C = FeatureKind.BOOL, FeatureKind.FLOAT, FeatureKind.CATEGORY
-_TOLERANCE = 0.005
-_CHANNELS = frozenset(Channel)  # rounding of prices (9.8折 of 50 is 49.0, some apps show 49.01)
+_TOLERANCE = 0.005  # rounding of prices (9.8折 of 50 is 49.0, some apps show 49.01)
+_CHANNELS = frozenset(Channel)
+#: Distinct (period, operator, province, channel, face value) situations remembered.
+_SITUATIONS = 16_384
 
 
 class PromotionStatus:
@@ -218,10 +221,10 @@ class PromotionFeatures(FeatureGroup):
         province: Any,
         epoch: Any,
     ) -> dict[str, Any]:
-        known = (
-            None if is_missing(v) else v
+        known = [
+            v if v is None or not is_missing(v) else None
             for v in (amount, paid, code, discount, channel, operator, province)
-        )
+        ]
         # A copy: the cached dict is shared between calls.
         return dict(_compute_cached(self, *known, int(epoch)))
 
@@ -242,9 +245,7 @@ class PromotionFeatures(FeatureGroup):
         cut = max(0.0, amount - paid)
         benefit = max(cut, float(discount or 0.0))
         claimed = bool(code) or benefit > _TOLERANCE
-        when = self._period_start(epoch)
-        candidates = self._candidates(when, operator, province, channel, amount)
-        best = max((_benefit(p, amount) for p in candidates), default=0.0)
+        when, candidates, best = self._situation(epoch, operator, province, channel, amount)
         status, matched = self._status(
             code, claimed, benefit, amount, candidates, best, when, operator, province, channel
         )
@@ -261,6 +262,30 @@ class PromotionFeatures(FeatureGroup):
             "promo_status": status,
             "promo_new_user_only": matched is not None and matched.new_users_only,
         }
+
+    @cached_property
+    def _situation(
+        self,
+    ) -> Callable[
+        [int, str | None, str | None, str | None, float],
+        tuple[datetime | None, list[OfficialPromotion], float],
+    ]:
+        # What the catalogue offers this number here and now, whatever the order claims:
+        # the costly part of a miss of the whole-order cache, shared by every paid amount,
+        # code and discount claimed in the same situation.
+        @lru_cache(maxsize=_SITUATIONS)
+        def situation(
+            epoch: int,
+            operator: str | None,
+            province: str | None,
+            channel: str | None,
+            amount: float,
+        ) -> tuple[datetime | None, list[OfficialPromotion], float]:
+            when = self._period_start(epoch)
+            candidates = self._candidates(when, operator, province, channel, amount)
+            return when, candidates, max((_benefit(p, amount) for p in candidates), default=0.0)
+
+        return situation
 
     def _candidates(
         self,

@@ -317,16 +317,16 @@ class InMemoryStateStore:
         if not observations:
             return []
         with self._lock:
-            answers = [self._observe(*obs) for obs in observations]
+            observe = self._observe
+            answers = [observe(obs) for obs in observations]
             # A clamped time never exceeds the clock, so the raw times move it as far.
             newest = max([obs.ts_us for obs in observations])
             self._clock = newest if self._clock is None else max(self._clock, newest)
             self._sweep()
             return answers
 
-    def _observe(
-        self, key: str, ts: int, fen: int, parts: tuple[str | None, ...], windowed: bool
-    ) -> WindowStats:
+    def _observe(self, observation: Observation) -> WindowStats:
+        key, ts, fen, parts, windowed = observation
         seen_keys = self._seen
         seen = seen_keys.get(key)
         clock = self._clock  # store time before this call

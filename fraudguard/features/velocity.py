@@ -313,19 +313,18 @@ class VelocityFeatures:
                 observations.append(_observation(Observation, observation))
         answers = store.observe(observations)
         out = self._missing.copy()
-        for plan, stats in zip(present, answers, strict=True):
-            if stats.age_us is None:
+        for plan, (counts, sums_fen, distincts, age) in zip(present, answers, strict=True):
+            if age is None:
                 # New within the TTL, so nothing in any window either (store contract).
                 out.update(plan.fresh)
                 continue
-            values: list[Any] = [*stats.counts]
+            values: list[Any] = [*counts]
             if plan.amounts:
-                values += [total / 100 for total in stats.sums_fen]
-            for distinct in stats.distinct:
+                values += [total / 100 for total in sums_fen]
+            for distinct in distincts:
                 values += distinct
             if plan.first_seen:
-                age = stats.age_us
-                values += (math.nan, True) if age is None else (age / _US, False)
+                values += (age / _US, False)
             out.update(zip(plan.columns, values, strict=True))
         return out
 

@@ -17,6 +17,7 @@ import ipaddress
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -44,15 +45,30 @@ def parse_address(address: object) -> ParsedAddress | None:
     >>> parse_address(float("nan")) is None
     True
     """
+    if type(address) is str:
+        # Features and rules look the same address up in several tables per event.
+        return _parse_text_cached(address)
     if not address:
         return None
     if isinstance(address, str):
-        quad = _DOTTED_QUAD.fullmatch(address)
-        if quad is not None:
-            a, b, c, d = quad.groups()
-            return 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
-        if ":" not in address:
-            return None  # not a dotted quad, so not an IPv4 address ipaddress accepts
+        return _parse_text(address)
+    return _parse_other(address)
+
+
+def _parse_text(address: str) -> ParsedAddress | None:
+    quad = _DOTTED_QUAD.fullmatch(address)
+    if quad is not None:
+        a, b, c, d = quad.groups()
+        return 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+    if ":" not in address:
+        return None  # not a dotted quad, so not an IPv4 address ipaddress accepts
+    return _parse_other(address)
+
+
+_parse_text_cached = lru_cache(maxsize=65_536)(_parse_text)
+
+
+def _parse_other(address: object) -> ParsedAddress | None:
     try:
         ip = ipaddress.ip_address(address)  # type: ignore[arg-type]  # refuses what it cannot read
     except (ValueError, TypeError):

@@ -1074,7 +1074,10 @@ class RuleSet:
         self.version = version
         self.source = source
         self._live = tuple(r for r in self.rules if r.rule.enabled)
+        self._conditions = tuple((r.condition.online, r) for r in self._live)
         self._by_id = {r.id: r for r in self.rules}
+        # Most events fire nothing: they share one (immutable) answer.
+        self._quiet = RuleEvaluation(version, (), (), None, 0.0)
 
     @classmethod
     def from_rules(
@@ -1137,9 +1140,9 @@ class RuleSet:
         active: list[RuleHit] = []
         shadow: list[RuleHit] = []
         errors: list[str] = []
-        for rule in self._live:
+        for condition, rule in self._conditions:
             try:
-                fired = rule.condition.online(context)
+                fired = condition(context)
             except Exception as error:  # isolate the broken rule, keep scoring
                 _log.warning(
                     "rule %s raised %s; counted as not fired", rule.id, type(error).__name__
@@ -1148,6 +1151,8 @@ class RuleSet:
                 continue
             if fired:
                 (active if rule.active else shadow).append(rule.hit)
+        if not (active or shadow or errors):
+            return self._quiet
         action: RuleAction | None = None
         score = 0.0
         for hit in active:
