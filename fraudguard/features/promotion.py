@@ -268,7 +268,7 @@ class PromotionFeatures(FeatureGroup):
         self,
     ) -> Callable[
         [int, str | None, str | None, str | None, float],
-        tuple[datetime | None, list[OfficialPromotion], float],
+        tuple[datetime | None, tuple[OfficialPromotion, ...], float],
     ]:
         # What the catalogue offers this number here and now, whatever the order claims:
         # the costly part of a miss of the whole-order cache, shared by every paid amount,
@@ -280,9 +280,10 @@ class PromotionFeatures(FeatureGroup):
             province: str | None,
             channel: str | None,
             amount: float,
-        ) -> tuple[datetime | None, list[OfficialPromotion], float]:
+        ) -> tuple[datetime | None, tuple[OfficialPromotion, ...], float]:
             when = self._period_start(epoch)
-            candidates = self._candidates(when, operator, province, channel, amount)
+            # A tuple: the cached answer is shared by every later order in the situation.
+            candidates = tuple(self._candidates(when, operator, province, channel, amount))
             return when, candidates, max((_benefit(p, amount) for p in candidates), default=0.0)
 
         return situation
@@ -311,7 +312,7 @@ class PromotionFeatures(FeatureGroup):
         claimed: bool,
         benefit: float,
         amount: float,
-        candidates: list[OfficialPromotion],
+        candidates: tuple[OfficialPromotion, ...],
         best: float,
         when: datetime | None,
         operator: str | None,
