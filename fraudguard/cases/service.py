@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from fraudguard.cases._wal import WalCheckpointer
 from fraudguard.cases.database import upgrade_database
 from fraudguard.cases.enums import CaseStatus
 from fraudguard.cases.models import CaseRow, DecisionRow
@@ -75,13 +76,19 @@ def case_label(number: int) -> str:
     return f"case-{number:06d}"
 
 
-def _sqlite_pragmas(synchronous: str) -> Callable[[Any, ConnectionPoolEntry], None]:
+#: Largest WAL file kept once its frames are all in the database file.
+_WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+def _sqlite_pragmas(
+    synchronous: str, auto_checkpoint: bool
+) -> Callable[[Any, ConnectionPoolEntry], None]:
     if synchronous not in ("NORMAL", "FULL"):
         raise ValueError("synchronous must be NORMAL or FULL")
-    return lambda connection, _record: _set_pragmas(connection, synchronous)
+    return lambda connection, _record: _set_pragmas(connection, synchronous, auto_checkpoint)
 
 
-def _set_pragmas(dbapi_connection: Any, synchronous: str) -> None:
+def _set_pragmas(dbapi_connection: Any, synchronous: str, auto_checkpoint: bool) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # WAL + NORMAL: a committed decision survives a crash of the process (SIGKILL); only a
@@ -90,14 +97,31 @@ def _set_pragmas(dbapi_connection: Any, synchronous: str) -> None:
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    if not auto_checkpoint:  # a WalCheckpointer thread does them (fraudguard.cases._wal)
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
     cursor.close()
 
 
-def create_db_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
-    """An engine for ``url``; SQLite files get WAL + ``synchronous=NORMAL`` (or ``FULL``)."""
+def _sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; ``None`` for another database or in memory."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    return path if path and path != ":memory:" and "///" in url else None
+
+
+def create_db_engine(
+    url: str, sqlite_synchronous: str = "NORMAL", *, sqlite_auto_checkpoint: bool = True
+) -> Engine:
+    """An engine for ``url``; SQLite files get WAL + ``synchronous=NORMAL`` (or ``FULL``).
+
+    ``sqlite_auto_checkpoint=False`` leaves WAL checkpoints to a
+    :class:`~fraudguard.cases._wal.WalCheckpointer` (see :class:`DecisionLog`).
+    """
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = _sqlite_file(url)
+        if path is not None:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +131,8 @@ def create_db_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
             json_serializer=_json_text,
             json_deserializer=orjson.loads,
         )
-        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+        pragmas = _sqlite_pragmas(sqlite_synchronous, sqlite_auto_checkpoint)
+        event.listen(engine, "connect", pragmas)
         return engine
     # Short connect timeout: an unreachable database answers 503 quickly, not after minutes.
     connect_args = {"connect_timeout": 3} if url.startswith("postgresql") else {}
@@ -204,13 +229,27 @@ def _conflict() -> ConflictError:
 
 
 class DecisionLog:
-    """Stores decisions and opens cases; thread-safe (one session per call)."""
+    """Stores decisions and opens cases; thread-safe (one session per call).
+
+    ``background_checkpoints``: on a SQLite file, WAL checkpoints run in their own thread
+    rather than inside whichever commit crosses the threshold (the service's setting: a
+    checkpoint's copy and fsync would otherwise stall that commit's group of requests).
+    """
 
     def __init__(
-        self, url: str, hmac_key: str | bytes | SecretStr, sqlite_synchronous: str = "NORMAL"
+        self,
+        url: str,
+        hmac_key: str | bytes | SecretStr,
+        sqlite_synchronous: str = "NORMAL",
+        *,
+        background_checkpoints: bool = False,
     ) -> None:
         self.url = url
-        self.engine = create_db_engine(url, sqlite_synchronous)
+        background = background_checkpoints and _sqlite_file(url) is not None
+        self.engine = create_db_engine(
+            url, sqlite_synchronous, sqlite_auto_checkpoint=not background
+        )
+        self._checkpointer = WalCheckpointer(self.engine) if background else None
         self._hmac_key = hmac_key
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -219,6 +258,8 @@ class DecisionLog:
         upgrade_database(self.engine)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
 
     def ping(self) -> bool:

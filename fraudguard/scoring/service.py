@@ -66,6 +66,25 @@ MAX_FUTURE = timedelta(hours=24)
 #: Most model reasons attached to one decision.
 MODEL_REASONS = 3
 
+#: An order touching every feature group, for :meth:`Scorer.warm_up` (never stored).
+_WARM_UP_ORDER: dict[str, Any] = {
+    "transaction_id": "warm-up",
+    "event_time": "2026-11-05T20:00:00+08:00",
+    "msisdn": "13800001234",
+    "amount": 100,
+    "paid_amount": 95,
+    "channel": "operator_app",
+    "platform": {
+        "url": "https://www.10086.cn/pay",
+        "app_package": "com.greenpoint.android.mc10086.activity",
+        "wechat_account": "中国移动10086",
+        "name": "中国移动",
+    },
+    "payment": {"payer_id": "warm-up-payer", "instrument_id": "warm-up-card"},
+    "device": {"id": "warm-up-device"},
+    "network": {"ip": "36.110.14.2", "type": "wifi", "ssid": "Airport-Free"},
+    "promotion": {"code": "YD-DOUBLE11", "discount": 5},
+}
 _SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
 _RANK = {DecisionOutcome.ALLOW: 0, DecisionOutcome.REVIEW: 1, DecisionOutcome.BLOCK: 2}
 _FAKE_STATUSES = frozenset(
@@ -209,6 +228,23 @@ class Scorer:
         _log.info("model %s -> %s", self.model_version, fresh.manifest.version)
         self.model = fresh  # one reference swap: requests see the old or the new model
         return True
+
+    def warm_up(self) -> None:
+        """Run the stateless path (features without velocity, rules, model) on a built-in
+        order, so the tables and caches built on first use exist before the service freezes
+        its start-up objects (``gc.freeze``): the collector then never rescans them, and the
+        first real order does not wait for them. The velocity store is not touched."""
+        row = to_flat(RechargeEvent.model_validate(_WARM_UP_ORDER))
+        features = self.extractor.extract_stateless(row)
+        if self.extractor.velocity is not None:
+            features.update(self.extractor.velocity.missing())
+        context = {**row, **features}
+        ruleset = self.rules.current
+        ruleset.evaluate(context)
+        self._allowlisted_one(ruleset, row, features)
+        if self.model is not None:
+            self.model.fast.score_one(context)
+            self.model.fast.explain_one(context, MODEL_REASONS)
 
     # --- one event -----------------------------------------------------------------------
 

@@ -333,3 +333,48 @@ def test_settle_answers_an_order_whose_scoring_fails_alone(log: DecisionLog) -> 
     assert isinstance(results[1], ValueError)
     assert all(isinstance(r, Decision) for i, r in enumerate(results) if i != 1)
     assert log.find(items[1][0]) is None  # nothing stored for it: a retry scores it again
+
+
+def _write_orders(log: DecisionLog, n: int, prefix: str) -> None:
+    for i in range(n):
+        event = make_event(transaction_id=f"{prefix}-{i}")
+        log.record(event, _decision(event, DecisionOutcome.REVIEW), {"x": float(i)})
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_background_checkpoints_move_the_wal_without_any_commit_doing_it(
+    tmp_path: Path, background: bool
+) -> None:
+    # The service's setting: commits never checkpoint (a checkpoint's copy and fsync
+    # would stall that commit's group of requests); a thread does it within a second.
+    path = tmp_path / "fg.db"
+    log = DecisionLog(f"sqlite:///{path}", KEY, background_checkpoints=background)
+    try:
+        log.create_tables()
+        with log.engine.connect() as connection:
+            automatic = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        assert automatic == (0 if background else 1000)
+        size_before = path.stat().st_size
+        # Far below the 1,000 pages at which a commit would checkpoint by itself.
+        _write_orders(log, 40, "wal")
+        # Three checkpoint intervals: long enough for the thread, short for the test.
+        moved = _wait_until(lambda: path.stat().st_size > size_before, timeout=1.5)
+        assert moved is background
+    finally:
+        log.close()
+    if background:  # closing empties the WAL into the file
+        wal = Path(f"{path}-wal")
+        assert not wal.exists() or wal.stat().st_size == 0
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT count(*) FROM decisions").fetchone() == (40,)

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fraudguard.config import FailurePolicy
+from fraudguard.config import FailurePolicy, Settings
 from fraudguard.exceptions import InputError
+from fraudguard.features import InMemoryStateStore
 from fraudguard.models import LoadedModel
 from fraudguard.models.explain import Contribution
 from fraudguard.reference.service import DEFAULT_DATA_DIR
@@ -239,3 +240,20 @@ def test_verify_unknown_when_nothing_is_claimed(scorer: Scorer) -> None:
     result = scorer.verify_promotion(_claim(promotion={"description": "充值活动"}))
     assert result.verdict is PromotionVerdict.UNKNOWN
     assert result.reasons == []
+
+
+def test_warm_up_leaves_no_trace(base_settings: Settings, loaded_model: LoadedModel) -> None:
+    # The service warms every feature group up before it freezes its start-up objects: the
+    # velocity history must stay empty and every later decision be what it would have been.
+    warmed = build_scorer(base_settings, model=loaded_model)
+    warmed.warm_up()
+    assert isinstance(warmed.store, InMemoryStateStore)
+    assert len(warmed.store) == 0
+    cold = build_scorer(base_settings, model=loaded_model)
+    for event in (
+        make_event(transaction_id="after-warm-up-1"),
+        make_event(transaction_id="after-warm-up-2", promotion={"code": "VIP-HALF"}),
+    ):
+        assert (
+            warmed.score_one(event, now=LATER).decision == cold.score_one(event, now=LATER).decision
+        )
