@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Literal
 
 from sqlalchemy import Engine
 
@@ -35,10 +36,8 @@ class WalCheckpointer:
         self._thread = threading.Thread(target=self._run, name="wal-checkpointer", daemon=True)
         self._thread.start()
 
-    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+    def checkpoint(self, mode: Literal["PASSIVE", "TRUNCATE"] = "PASSIVE") -> tuple[int, int, int]:
         """One checkpoint now: ``(busy, frames in the WAL, frames checkpointed)``."""
-        if mode not in ("PASSIVE", "TRUNCATE"):
-            raise ValueError("mode must be PASSIVE or TRUNCATE")
         with self.engine.connect() as connection:
             row = connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
         busy, frames, done = (int(value) for value in row)

@@ -45,27 +45,23 @@ def parse_address(address: object) -> ParsedAddress | None:
     >>> parse_address(float("nan")) is None
     True
     """
-    if type(address) is str:
-        # Features and rules look the same address up in several tables per event.
-        return _parse_text_cached(address)
+    if isinstance(address, str):
+        return _parse_text(str(address))  # str(): a subclass is read as its text
     if not address:
         return None
-    if isinstance(address, str):
-        return _parse_text(address)
     return _parse_other(address)
 
 
+# Features and rules look the same address up in several tables per event: parse it once.
+@lru_cache(maxsize=65_536)
 def _parse_text(address: str) -> ParsedAddress | None:
     quad = _DOTTED_QUAD.fullmatch(address)
     if quad is not None:
         a, b, c, d = quad.groups()
         return 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
     if ":" not in address:
-        return None  # not a dotted quad, so not an IPv4 address ipaddress accepts
+        return None  # not a dotted quad (nor empty), so no IPv4 address ipaddress accepts
     return _parse_other(address)
-
-
-_parse_text_cached = lru_cache(maxsize=65_536)(_parse_text)
 
 
 def _parse_other(address: object) -> ParsedAddress | None:
