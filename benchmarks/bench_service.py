@@ -28,7 +28,8 @@ seconds gives the peak requests/s, p50, p99 and errors (non-200 or transport) - 
 Python client cannot outrun the floor; then an open loop at 70% of that peak gives the
 p99 the issue's target is about (service rows only; a plain asyncio HTTP/1.1 client,
 requests sent on a fixed schedule, latency counted from the scheduled time so a stall is
-not hidden); then the resident memory of each worker process.
+not hidden); then the resident memory of each worker process. The workers' CPU time per
+request is read from ``/proc`` for the closed loop and for the 70% run.
 Ratios are against the floor and the textbook server of the same run.
 Timings only: nothing is asserted.
 """
@@ -267,8 +268,20 @@ def wrk_load(url: str, payloads: list[bytes], concurrency: int, duration: float)
     }
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The processes that serve: ``pid`` itself, or with ``--workers N`` its children (the
+    parent only supervises; multiprocessing's resource tracker is a helper, not a worker)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(c) for c in (task / "children").read_text().split()]
+    children = [
+        c for c in children if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()
+    ]
+    return children or [pid]
+
+
 def worker_rss_mib(pid: int) -> list[float]:
-    """Resident memory of ``pid`` and of each of its child processes (uvicorn workers)."""
+    """Resident memory of each worker process."""
 
     def rss(p: int) -> float:
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
@@ -276,15 +289,17 @@ def worker_rss_mib(pid: int) -> list[float]:
                 return int(line.split()[1]) / 1024
         return 0.0
 
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(c) for c in (task / "children").read_text().split()]
-    # multiprocessing's resource tracker is a helper, not a worker.
-    children = [
-        c for c in children if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()
-    ]
-    # With --workers N the parent only supervises: report the workers.
-    return [rss(c) for c in children] if children else [rss(pid)]
+    return [rss(p) for p in worker_pids(pid)]
+
+
+def worker_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the worker processes have used so far."""
+    ticks = 0
+    for p in worker_pids(pid):
+        stat = Path(f"/proc/{p}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
@@ -367,13 +382,16 @@ def run_server(
                 payloads[-args.paced :],
             )
             asyncio.run(load(port, path, warm, args.concurrency))
+            cpu_before = worker_cpu_s(process.pid)
             if args.client == "wrk":
                 url = f"http://127.0.0.1:{port}{path}"
                 result = wrk_load(url, peak_part, args.concurrency, args.duration)
             else:
                 result = asyncio.run(load(port, path, peak_part, args.concurrency))
                 result["replayed"] = False
-            result["p99_at_70_ms"] = result["rate_at_70"] = math.nan
+            cpu_after = worker_cpu_s(process.pid)
+            result["cpu_ms"] = 1000 * (cpu_after - cpu_before) / result["requests"]
+            result["p99_at_70_ms"] = result["rate_at_70"] = result["cpu_ms_at_70"] = math.nan
             if label.startswith("service"):  # the p99 target is the service's
                 rate = 0.7 * result["rps"]
                 at70 = _without_client_gc(
@@ -381,6 +399,9 @@ def run_server(
                 )
                 result["p99_at_70_ms"] = at70["p99_ms"]
                 result["rate_at_70"] = at70["rps"]
+                result["cpu_ms_at_70"] = (
+                    1000 * (worker_cpu_s(process.pid) - cpu_after) / len(paced_part)
+                )
                 result["errors"] += at70["errors"]
             result["rss_mib"] = worker_rss_mib(process.pid)
         finally:
@@ -501,7 +522,8 @@ def main() -> None:
     print(f"\nconcurrency {args.concurrency}, closed loop {closed}, loopback, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")  # fmt: skip
     print(f"{'server':24s} {'req/s':>7s} {'p50 ms':>7s} {'p99 ms':>7s} {'p99@70%':>8s} "
-          f"{'errors':>6s} {'x floor':>8s} {'x textbook':>10s}  RSS MiB per worker")  # fmt: skip
+          f"{'errors':>6s} {'x floor':>8s} {'x textbook':>10s} {'CPU ms':>7s} {'@70%':>6s}"
+          "  RSS MiB per worker")  # fmt: skip
     for label, r in results.items():
         rss = ", ".join(f"{m:.0f}" for m in r["rss_mib"])
         # Replays are the same work for the stateless floor; the service's are cheaper.
@@ -509,8 +531,12 @@ def main() -> None:
         print(
             f"{label:24s} {r['rps']:7.0f} {r['p50_ms']:7.2f} {r['p99_ms']:7.2f} "
             f"{r['p99_at_70_ms']:8.2f} {r['errors']:6d} {r['rps'] / floor['rps']:8.2f} "
-            f"{r['rps'] / textbook['rps']:10.1f}  {rss}{replayed}"
+            f"{r['rps'] / textbook['rps']:10.1f} {r['cpu_ms']:7.2f} {r['cpu_ms_at_70']:6.2f}"
+            f"  {rss}{replayed}"
         )
+    print("CPU ms: the workers' CPU time (user + system) per request, in the closed loop and at")
+    print("70% of its peak; more at 70% means each order costs more when they arrive spaced out")
+    print("(smaller commit groups, caches cold after idle time: see bench_detection's idle row).")
 
 
 if __name__ == "__main__":
