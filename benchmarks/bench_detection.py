@@ -13,7 +13,8 @@ features, velocity features and rules. Same-run baseline: the textbook path (a o
 DataFrame, ``extract_many`` + ``evaluate_frame``) on a few hundred events. The newest 400
 events then go through the same path with 5 ms of idle time between them, as orders that
 do not arrive back to back: the target is about back-to-back events, this row tells what
-an order costs when the caches have gone cold (2.5-3x on the shared 2-core machines here).
+an order costs after a pause (3-4x here; as much when the pause is spent spinning, so not
+sleep states: most likely caches shared with the host's other tenants going cold).
 
 Batch (target >= 1,000,000 events/min): ``--events`` simulated events (seed 11, 60 days from
 2026-10-01), ``extract_many`` then ``evaluate_frame`` over the frame and its features.
@@ -225,7 +226,7 @@ def online(reference: ReferenceData, online_events: int) -> None:
     )
     print(
         f"idle between events / back to back: {idle.p50 / total.p50:.1f}x at p50 "
-        f"({len(idle_events)} events; caches the idle time lets go cold)"
+        f"({len(idle_events)} events)"
     )
 
 
