@@ -222,7 +222,7 @@ class PromotionFeatures(FeatureGroup):
         epoch: Any,
     ) -> dict[str, Any]:
         known = [
-            v if v is None or not is_missing(v) else None
+            None if is_missing(v) else v
             for v in (amount, paid, code, discount, channel, operator, province)
         ]
         # A copy: the cached dict is shared between calls.
