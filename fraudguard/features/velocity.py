@@ -72,11 +72,11 @@ import pandas as pd
 from pydantic import SecretStr
 
 from fraudguard.exceptions import ConfigError, FieldProblem, InputError
+from fraudguard.features._velocity_online import EntityPlan, EventPlan
 from fraudguard.features.base import FeatureKind, FeatureSpec, Row, is_missing
 from fraudguard.features.store import (
     DEFAULT_FIRST_SEEN_TTL_S,
     DEFAULT_WINDOWS_S,
-    Observation,
     StateStore,
     check_horizons,
     make_store,
@@ -178,48 +178,27 @@ class _Names:
     is_new: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
+def _plan(position: int, entity: _Entity, names: _Names) -> EntityPlan:
     """How the online path asks the store about one entity and names the answers."""
-
-    #: Position of the entity (and its hashed id) in ``_ENTITIES``.
-    position: int
-    #: Store key prefix, ``payer:``.
-    prefix: str
-    windowed: bool
-    amounts: bool
-    #: Positions of the counterpart entities.
-    counterparts: tuple[int, ...]
-    first_seen: bool
-    #: Output names in answer order: counts, sums, distinct per counterpart, age, is-new.
-    columns: tuple[str, ...]
-    #: The outputs of a key the store has not seen within the TTL: zeros, NaN age, new.
-    fresh: dict[str, Any]
-
-
-def _plan(position: int, entity: _Entity, names: _Names) -> _Plan:
     ages = () if names.age is None or names.is_new is None else (names.age, names.is_new)
-    first_seen = bool(ages)
     counted = (*names.count, *names.amount, *(c for row in names.distinct for c in row))
+    # The outputs of a key the store has not seen within the TTL: zeros, NaN age, new.
     fresh: dict[str, Any] = dict.fromkeys(counted, 0)
     fresh.update(dict.fromkeys(names.amount, 0.0))
     fresh.update(zip(ages, (math.nan, True), strict=False))  # no ages: nothing
-    return _Plan(
-        position=position,
-        prefix=f"{entity.name}:",
-        windowed=entity.windowed,
-        amounts=bool(names.amount),
-        counterparts=tuple(_POSITION[c] for c in entity.counterparts),
-        first_seen=first_seen,
-        columns=(*counted, *ages),
-        fresh=fresh,
+    return EntityPlan(
+        position,
+        f"{entity.name}:",
+        entity.windowed,
+        tuple(_POSITION[c] for c in entity.counterparts),
+        bool(names.amount),
+        bool(ages),
+        (*counted, *ages),
+        fresh,
     )
 
 
 _HASH_CACHE_SIZE = 200_000
-#: Builds an Observation from a full tuple, in C: the generated ``__new__`` with its
-#: defaults costs more than the rest of preparing an observation.
-_observation = tuple.__new__
 
 
 class VelocityFeatures:
@@ -264,7 +243,9 @@ class VelocityFeatures:
             sorted(specs, key=lambda spec: spec.kind is FeatureKind.BOOL)
         )
         self._missing = {spec.name: spec.missing for spec in self.specs}
-        self._plans = tuple(_plan(i, e, self._names[e.name]) for i, e in enumerate(_ENTITIES))
+        self._plan = EventPlan(
+            [_plan(i, e, self._names[e.name]) for i, e in enumerate(_ENTITIES)], self._missing
+        )
         self._checked_store: StateStore | None = None
 
     def names(self) -> tuple[str, ...]:
@@ -302,31 +283,8 @@ class VelocityFeatures:
             if type(value) is not str:
                 value = _identity(value)
             hashed.append(None if value is None else hash_id(value))
-        present: list[_Plan] = []
-        observations: list[Observation] = []
-        for plan in self._plans:
-            key = hashed[plan.position]
-            if key is not None:
-                present.append(plan)
-                parts = tuple([hashed[c] for c in plan.counterparts])
-                observation = (plan.prefix + key, ts, fen, parts, plan.windowed)
-                observations.append(_observation(Observation, observation))
-        answers = store.observe(observations)
-        out = self._missing.copy()
-        for plan, (counts, sums_fen, distincts, age) in zip(present, answers, strict=True):
-            if age is None:
-                # New within the TTL, so nothing in any window either (store contract).
-                out.update(plan.fresh)
-                continue
-            values: list[Any] = [*counts]
-            if plan.amounts:
-                values += [total / 100 for total in sums_fen]
-            for distinct in distincts:
-                values += distinct
-            if plan.first_seen:
-                values += (age / _US, False)
-            out.update(zip(plan.columns, values, strict=True))
-        return out
+        # Observations and the feature row are built by compiled code (_velocity_online).
+        return self._plan.features(store, hashed, ts, fen)
 
     # --- batch -----------------------------------------------------------------------
 
