@@ -452,24 +452,20 @@ def to_flat(event: RechargeEvent) -> dict[str, Any]:
     >>> row["network_ip"], row["paid_amount"], row["platform_url"]
     ('36.110.14.2', 50.0, None)
     """
-    # A validated model keeps every field in __dict__: reading it there, with precomputed
-    # getters, halves the cost of the first step of every scored request.
-    row = dict(zip(_TOP_COLUMNS, _TOP_VALUES(event.__dict__), strict=True))
+    # A validated model keeps every field in __dict__: reading it there with precomputed
+    # getters, all values into one tuple and the row built once, is the cheapest way to the
+    # first step of every scored request (~half of a dict update per part).
     fields = event.__dict__
-    for part, values, columns in _PART_VALUES:
-        row.update(zip(columns, values(fields[part].__dict__), strict=True))
-    return row
+    values = _TOP_VALUES(fields)
+    for part, part_values in _PART_VALUES:
+        values += part_values(fields[part].__dict__)
+    return dict(zip(FLAT_COLUMNS, values, strict=True))
 
 
 _TOP_VALUES = operator.itemgetter(*_TOP_COLUMNS)
-#: Per nested part: its name, a getter of its field values and their flat column names.
+#: Per nested part, in FLAT_COLUMNS order: its name and a getter of its field values.
 _PART_VALUES = tuple(
-    (
-        part,
-        operator.itemgetter(*model.model_fields),
-        tuple(f"{part}_{n}" for n in model.model_fields),
-    )
-    for part, model in _PARTS.items()
+    (part, operator.itemgetter(*model.model_fields)) for part, model in _PARTS.items()
 )
 
 
