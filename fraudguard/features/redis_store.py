@@ -62,7 +62,8 @@ _US = 1_000_000
 # then per observation: ts, fen, windowed (1/0), counterpart count, counterparts ("v"+value or
 # "-" for none). KEYS: clock, then per observation its seen, counters and log keys.
 # Counters per key, 1-based: [w] first seq still in window w, [W+w] sum of window w,
-# [(1+c)*W+w] distinct values of counterpart c in window w (fraudguard/features/_memory_store.pyx, _Series).
+# [(1+c)*W+w] distinct values of counterpart c in window w (as _Series in
+# fraudguard/features/_memory_store.pyx).
 _SCRIPT = """
 local function fmt(x) return string.format('%.0f', x) end
 local a = 1
