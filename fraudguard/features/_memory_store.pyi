@@ -1,11 +1,10 @@
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from fraudguard.features.store import Observation, StoreSize, WindowStats
 
-def _bind(
-    window_stats: type[WindowStats], check_horizons: Callable[[Sequence[int], int], tuple[int, ...]]
-) -> None: ...
+def _bind(contract: ModuleType) -> None: ...
 
 class InMemoryStateStore:
     # White-box views for tests: key -> first-seen record / event log (or a lone event).
@@ -14,9 +13,9 @@ class InMemoryStateStore:
     def __init__(
         self,
         *,
-        windows_s: Sequence[int] = ...,
-        first_seen_ttl_s: int = ...,
-        max_keys: int = ...,
+        windows_s: Sequence[int] | None = None,
+        first_seen_ttl_s: int | None = None,
+        max_keys: int | None = None,
     ) -> None: ...
     @property
     def windows_s(self) -> tuple[int, ...]: ...

@@ -25,20 +25,21 @@ cdef int64_t _US = 1_000_000
 cdef Py_ssize_t _COMPACT_AFTER = 32
 cdef Py_ssize_t _FIRST_CAPACITY = 4
 
-# Set by fraudguard.features.store, which defines them (one definition of each).
+# fraudguard.features.store defines the contract (answer types, defaults, window check)
+# once; it hands itself to this module with _bind.
+cdef object _contract = None
 cdef object _WindowStats = None
-cdef object _check_horizons = None
 cdef object _new_stats = tuple.__new__
 cdef object _UNWINDOWED_NEW = None
 
 
-def _bind(window_stats, check_horizons):
-    """Give this module the store's answer type and window check (called once, by
+def _bind(contract):
+    """Give this module the store contract's module (called once, by
     :mod:`fraudguard.features.store`)."""
-    global _WindowStats, _check_horizons, _UNWINDOWED_NEW
-    _WindowStats = window_stats
-    _check_horizons = check_horizons
-    _UNWINDOWED_NEW = _new_stats(window_stats, ((), (), (), None))
+    global _contract, _WindowStats, _UNWINDOWED_NEW
+    _contract = contract
+    _WindowStats = contract.WindowStats
+    _UNWINDOWED_NEW = _new_stats(_WindowStats, ((), (), (), None))
 
 
 cdef class _Seen:
@@ -247,11 +248,19 @@ cdef class InMemoryStateStore:
     def __init__(
         self,
         *,
-        windows_s=(600, 3600, 86_400),
-        int first_seen_ttl_s=30 * 86_400,
-        Py_ssize_t max_keys=1_000_000,
+        windows_s=None,
+        first_seen_ttl_s=None,
+        max_keys=None,
     ):
-        self._windows_s = _check_horizons(windows_s, first_seen_ttl_s)
+        """Defaults: the store contract's ``DEFAULT_WINDOWS_S``, ``DEFAULT_FIRST_SEEN_TTL_S``
+        and ``DEFAULT_MAX_KEYS``."""
+        if windows_s is None:
+            windows_s = _contract.DEFAULT_WINDOWS_S
+        if first_seen_ttl_s is None:
+            first_seen_ttl_s = _contract.DEFAULT_FIRST_SEEN_TTL_S
+        if max_keys is None:
+            max_keys = _contract.DEFAULT_MAX_KEYS
+        self._windows_s = _contract.check_horizons(windows_s, first_seen_ttl_s)
         if max_keys < 1:
             raise ConfigError(
                 "invalid state store size", [FieldProblem("max_keys", "must be at least 1")]
@@ -295,13 +304,11 @@ cdef class InMemoryStateStore:
 
     def size(self):
         """Keys, windowed keys and the events their logs hold (a ``StoreSize``)."""
-        from fraudguard.features.store import StoreSize
-
         cdef Py_ssize_t events = 0
         with self._lock:
             for state in self._series.values():
                 events += 1 if isinstance(state, tuple) else (<_Series>state).held()
-            return StoreSize(len(self._seen), len(self._series), events)
+            return _contract.StoreSize(len(self._seen), len(self._series), events)
 
     def observe(self, observations):
         """Answer, then record, every observation of one event, atomically."""

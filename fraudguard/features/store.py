@@ -44,6 +44,7 @@ True
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import NamedTuple, Protocol
@@ -152,11 +153,11 @@ def check_horizons(windows_s: Sequence[int], first_seen_ttl_s: int) -> tuple[int
 
 
 # The embedded store is compiled (fraudguard/features/_memory_store.pyx): it is the largest
-# stage of the online path. It answers with this module's WindowStats and checks windows
-# with check_horizons, so both are defined once, here.
+# stage of the online path. Its answer types, defaults and window check are this module's,
+# defined once, here.
 from fraudguard.features import _memory_store  # noqa: E402
 
-_memory_store._bind(WindowStats, check_horizons)
+_memory_store._bind(sys.modules[__name__])
 InMemoryStateStore = _memory_store.InMemoryStateStore
 
 
