@@ -3,6 +3,7 @@
 Run by hand::
 
     .venv/bin/python benchmarks/bench_detection.py [--events 1000000] [--online-events 20000]
+        [--rounds 3]
 
 Online (target p50 total <= 100 us): events of ``data/samples/recharges.parquet`` validated
 with ``from_flat`` up front, streamed in time order through one in-memory state store; the
@@ -16,6 +17,10 @@ do not arrive back to back: the target is about back-to-back events, this row te
 an order costs after a pause (3-4x here; as much when the pause is spent spinning, so not
 sleep states: most likely caches shared with the host's other tenants going cold).
 
+``--rounds N`` repeats the online part in N - 1 fresh processes and judges the target on
+the median p50 of the N rounds: on a shared machine one round can be 20-40% off either way
+(2026-12-03: 69-128 us for the same code within three hours).
+
 Batch (target >= 1,000,000 events/min): ``--events`` simulated events (seed 11, 60 days from
 2026-10-01), ``extract_many`` then ``evaluate_frame`` over the frame and its features.
 Same-run baseline: the online path over 5,000 of those events, scaled. Peak RSS at the end.
@@ -26,12 +31,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -178,7 +186,8 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def online(reference: ReferenceData, online_events: int) -> None:
+def online(reference: ReferenceData, online_events: int) -> tuple[Stats, Stats]:
+    """The online part's full report; returns the TOTAL and the textbook latencies."""
     extractor, velocity, rules = build(reference)
     sample = pd.read_parquet(SAMPLE)
     events = validated(sample)
@@ -228,6 +237,40 @@ def online(reference: ReferenceData, online_events: int) -> None:
         f"idle between events / back to back: {idle.p50 / total.p50:.1f}x at p50 "
         f"({len(idle_events)} events)"
     )
+    return total, textbook
+
+
+def more_rounds(first: tuple[Stats, Stats], rounds: int, online_events: int) -> None:
+    """Repeat the online part in fresh processes (caches and allocator cold, as in the first
+    round) and judge the target on the median p50: one round on a shared machine can be
+    20-40% off either way."""
+    results = [first]
+    for _ in range(rounds - 1):
+        command = [sys.executable, __file__, "--events", "0", "--online-events"]
+        child = subprocess.run(  # noqa: S603 - this script, with its own arguments
+            [*command, str(online_events), "--round-line"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        reported = next(x for x in child.stdout.splitlines() if x.startswith("ROUND "))
+        values = json.loads(reported.removeprefix("ROUND "))
+        results.append((Stats(*values["total"]), Stats(*values["textbook"])))
+    print("=" * WIDTH)
+    print(f"ONLINE, {rounds} rounds (each in its own process)")
+    print("-" * WIDTH)
+    header = ("TOTAL p50", "TOTAL p99", "textbook p50", "textbook/TOTAL")
+    print(f"{'round':<10}{header[0]:>12}{header[1]:>12}{header[2]:>16}{header[3]:>16}")
+    for i, (total, textbook) in enumerate(results, start=1):
+        ratio = textbook.p50 / total.p50
+        print(f"{i:<10}{total.p50:>12.1f}{total.p99:>12.1f}{textbook.p50:>16.1f}{ratio:>15.1f}x")
+    median = float(np.median([total.p50 for total, _ in results]))
+    met = median <= ONLINE_P50_TARGET_US
+    within = sum(total.p50 <= ONLINE_P50_TARGET_US for total, _ in results)
+    print("-" * WIDTH)
+    target = f"p50<={ONLINE_P50_TARGET_US:.0f} {verdict(met)}"
+    line("median TOTAL p50 over the rounds (us)", f"{median:.1f}", target)
+    line("  rounds at or under the target", f"{within} of {rounds}")
 
 
 def batch(reference: ReferenceData, n: int) -> None:
@@ -291,7 +334,13 @@ def main() -> None:
     parser.add_argument(
         "--online-events", type=int, default=20_000, help="sample events timed online"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="online part repeated in fresh processes"
+    )
+    parser.add_argument("--round-line", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     load1, _, _ = os.getloadavg()
     print(
@@ -299,7 +348,11 @@ def main() -> None:
         f"load average {load1:.2f} at start"
     )
     reference = load_reference()
-    online(reference, args.online_events)
+    total, textbook = online(reference, args.online_events)
+    if args.round_line:
+        print("ROUND " + json.dumps({"total": astuple(total), "textbook": astuple(textbook)}))
+    if args.rounds > 1:
+        more_rounds((total, textbook), args.rounds, args.online_events)
     if args.events > 0:
         gc.collect()
         batch(reference, args.events)
