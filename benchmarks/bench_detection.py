@@ -246,9 +246,9 @@ def more_rounds(first: tuple[Stats, Stats], rounds: int, online_events: int) -> 
     20-40% off either way."""
     results = [first]
     for _ in range(rounds - 1):
-        command = [sys.executable, __file__, "--events", "0", "--online-events"]
+        command = [sys.executable, __file__, "--events", "0", "--rounds", "1", "--round-line"]
         child = subprocess.run(  # noqa: S603 - this script, with its own arguments
-            [*command, str(online_events), "--round-line"],
+            [*command, "--online-events", str(online_events)],
             capture_output=True,
             text=True,
             check=True,
