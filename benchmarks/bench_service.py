@@ -6,6 +6,7 @@ Run by hand::
         [--client wrk|httpx]   # wrk (Debian package) when installed, else httpx
         [--baseline-src DIR]   # also measure the service from another checkout (before/after)
         [--scale]              # also Redis + PostgreSQL with 1 and 2 workers (issue 8)
+        [--rounds 3]           # repeat floor and services; medians of the ratios
 
 Servers, each a uvicorn process on a free loopback port, one at a time, loaded from
 another process with the same concurrency:
@@ -44,6 +45,7 @@ import math
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -437,9 +439,14 @@ def main() -> None:
     parser.add_argument("--baseline-src", type=Path, help="a checkout whose service to compare")
     parser.add_argument("--scale", action="store_true", help="Redis + PostgreSQL rows")
     parser.add_argument("--textbook-requests", type=int, default=400)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat floor and services (textbook once)"
+    )
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.client is None:
         args.client = "wrk" if shutil.which("wrk") else "httpx"
     if args.serve:
@@ -492,30 +499,37 @@ def main() -> None:
                         shared,
                     )
                 )
-        results: dict[str, dict[str, Any]] = {}
+        rounds: list[dict[str, dict[str, Any]]] = []
         try:
-            for index, (label, command, path, server_env) in enumerate(servers):
-                port = free_port()
-                if label == "textbook":  # too slow to need them all
-                    some = payloads[: args.warmup + args.textbook_requests + args.paced]
-                else:
-                    some = payloads
-                # Distinct ids per server (the log is shared by the postgres rows).
-                some = [p.replace(b'"ord-', f'"s{index}-'.encode()) for p in some]
-                results[label] = run_server(
-                    label,
-                    [*command, "--port", str(port)],
-                    port,
-                    path,
-                    server_env,
-                    some,
-                    args,
-                    home / "server.log",
-                )
+            for round_index in range(args.rounds):
+                results: dict[str, dict[str, Any]] = {}
+                for index, (label, command, path, server_env) in enumerate(servers):
+                    if label == "textbook" and round_index > 0:
+                        continue  # minutes per round, and ~60x away from its target
+                    port = free_port()
+                    if label == "textbook":  # too slow to need them all
+                        some = payloads[: args.warmup + args.textbook_requests + args.paced]
+                    else:
+                        some = payloads
+                    # Distinct ids per server and round (the log is shared by the postgres rows).
+                    tag = f'"r{round_index}s{index}-'.encode()
+                    some = [p.replace(b'"ord-', tag) for p in some]
+                    results[label] = run_server(
+                        label,
+                        [*command, "--port", str(port)],
+                        port,
+                        path,
+                        server_env,
+                        some,
+                        args,
+                        home / "server.log",
+                    )
+                rounds.append(results)
         finally:
             if database is not None:
                 drop_postgres_database(database)
 
+    results = rounds[0]
     floor = results["floor"]
     textbook = results["textbook"]
     closed = f"{args.duration:g} s, wrk" if args.client == "wrk" else f"{args.requests} requests"
@@ -537,6 +551,36 @@ def main() -> None:
     print("CPU ms: the workers' CPU time (user + system) per request, in the closed loop and at")
     print("70% of its peak; more at 70% means each order costs more when they arrive spaced out")
     print("(smaller commit groups, caches cold after idle time: see bench_detection's idle row).")
+    if len(rounds) > 1:
+        print_rounds(rounds)
+
+
+def print_rounds(rounds: list[dict[str, dict[str, Any]]]) -> None:
+    """Floor and service of every round side by side, and the medians: on a shared machine
+    the service's rate moves by up to 1.6x within an hour while the floor's barely does."""
+    services = [label for label in rounds[0] if label.startswith("service")]
+    print(f"\n{len(rounds)} rounds, floor and services alternating, each server fresh:")
+    print(
+        f"{'round':>5s} {'server':24s} {'req/s':>7s} {'x floor':>8s} {'p99@70%':>8s} {'CPU ms':>7s}"
+    )
+    for number, results in enumerate(rounds, start=1):
+        floor = results["floor"]["rps"]
+        print(f"{number:5d} {'floor':24s} {floor:7.0f}")
+        for label in services:
+            r = results[label]
+            print(
+                f"{number:5d} {label:24s} {r['rps']:7.0f} {r['rps'] / floor:8.2f} "
+                f"{r['p99_at_70_ms']:8.2f} {r['cpu_ms']:7.2f}"
+            )
+    for label in services:
+        ratios = [r[label]["rps"] / r["floor"]["rps"] for r in rounds]
+        p99s = [r[label]["p99_at_70_ms"] for r in rounds]
+        errors = sum(r[label]["errors"] for r in rounds)
+        print(
+            f"median {label}: {statistics.median(ratios):.2f}x floor "
+            f"({min(ratios):.2f}-{max(ratios):.2f}), p99 at 70% {statistics.median(p99s):.2f} ms "
+            f"({min(p99s):.2f}-{max(p99s):.2f}), {errors} errors in all rounds"
+        )
 
 
 if __name__ == "__main__":
