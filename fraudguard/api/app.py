@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import logging
@@ -36,7 +37,7 @@ from fraudguard.api.routes import router
 from fraudguard.cases import DecisionLog, DecisionWriter
 from fraudguard.cases.apikeys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
-from fraudguard.exceptions import FraudGuardError
+from fraudguard.exceptions import ConfigError, FieldProblem, FraudGuardError
 from fraudguard.schema import BatchScoreRequest, Decision, PromotionClaim, RechargeEvent
 from fraudguard.scoring import Scorer, build_scorer
 
@@ -242,12 +243,32 @@ def _freeze_startup_objects() -> tuple[int, int, int]:
     return previous
 
 
+def _check_cpu(cpu: int) -> None:
+    """Refuse a CPU this process may not run on, before the slow part of start-up."""
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    if cpu not in allowed:
+        where = f"one of {sorted(allowed)}" if allowed else "unset: not supported here"
+        raise ConfigError(
+            "the CPU to pin the service to is not available",
+            [FieldProblem("FRAUDGUARD_PIN_CPU", f"must be {where}")],
+        )
+
+
+def _pin_threads(cpu: int) -> None:
+    """Every thread of this process on ``cpu`` (threads started later inherit it)."""
+    for task in os.listdir("/proc/self/task"):
+        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+            os.sched_setaffinity(int(task), {cpu})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The scoring service. Loads reference data, rules, velocity store, the promoted model
     (training one first when ``bootstrap_model`` and none is promoted) and the decision log
     at start-up."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    if settings.pin_cpu is not None:
+        _check_cpu(settings.pin_cpu)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -275,12 +296,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services, key_store = await run_in_threadpool(start)
         app.state.services = services
         thresholds = _freeze_startup_objects()
+        if settings.pin_cpu is not None:  # after start-up: model training may use every core
+            _pin_threads(settings.pin_cpu)
         _log.info(
             "started",
             extra={
                 "model_version": services.scorer.model_version,
                 "ruleset_version": services.scorer.rules.version,
                 "api_keys": len(services.keys),
+                "pinned_cpu": settings.pin_cpu,
             },
         )
         tasks = [

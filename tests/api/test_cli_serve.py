@@ -27,3 +27,73 @@ def test_serve_help_mentions_per_process_state() -> None:
     result = CliRunner().invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
     assert "memory://" in result.output
+
+
+def _captured_run(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Replace uvicorn.run with a recorder of the CPU the app would be pinned to."""
+    import os
+
+    import uvicorn
+
+    from fraudguard.config import get_settings
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *a, **k: seen.append(os.environ.get("FRAUDGUARD_PIN_CPU"))
+    )
+    monkeypatch.delenv("FRAUDGUARD_PIN_CPU", raising=False)
+    get_settings.cache_clear()
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Any:
+    from fraudguard.config import get_settings
+
+    yield
+    get_settings.cache_clear()  # serve may have changed FRAUDGUARD_PIN_CPU
+
+
+def test_a_single_worker_is_pinned_to_the_lowest_allowed_cpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    seen = _captured_run(monkeypatch)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {3, 1, 2})
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert seen == ["1"]
+
+
+def test_pin_cpu_chooses_the_cpu_and_no_pin_leaves_it_to_the_os(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = _captured_run(monkeypatch)
+    assert CliRunner().invoke(app, ["serve", "--pin-cpu", "0"]).exit_code == 0
+    monkeypatch.setenv("FRAUDGUARD_PIN_CPU", "0")  # --no-pin wins over the variable
+    assert CliRunner().invoke(app, ["serve", "--no-pin"]).exit_code == 0
+    assert seen == ["0", None]
+
+
+def test_one_allowed_cpu_or_several_workers_are_not_pinned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    seen = _captured_run(monkeypatch)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {5})
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    assert CliRunner().invoke(app, ["serve", "--workers", "2"]).exit_code == 0
+    assert seen == [None, None]
+
+
+def test_pinning_several_workers_is_refused_naming_the_option(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = _captured_run(monkeypatch)
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--pin-cpu", "0"])
+    assert result.exit_code != 0
+    assert "--pin-cpu" in result.output
+    assert "single worker" in result.output
+    assert seen == []
