@@ -510,13 +510,10 @@ def serve_command(
         int | None,
         typer.Option(
             min=0,
-            help="CPU a single worker keeps all its threads on once started (default: the "
-            "lowest this process may use, when it may use several).",
+            help="Keep a single worker's threads on this CPU once started "
+            "(FRAUDGUARD_PIN_CPU): more orders per second, see the README.",
         ),
     ] = None,
-    pin: Annotated[
-        bool, typer.Option("--pin/--no-pin", help="Pin a single worker to one CPU.")
-    ] = True,
 ) -> None:
     """Run the scoring API (uvicorn); settings come from FRAUDGUARD_* variables.
 
@@ -526,9 +523,8 @@ def serve_command(
     (FRAUDGUARD_STATE_URL=redis://...): with the default memory:// each worker counts
     only the orders it sees.
 
-    A single worker is pinned to one CPU once started (FRAUDGUARD_PIN_CPU): its event loop
-    and decision writer share the GIL, and passing it between cores costs 16-25% of the
-    throughput. Several workers are left to the OS.
+    --pin-cpu N keeps a single worker on one CPU once started: its event loop and decision
+    writer share the GIL, and passing it between cores costs a quarter of the throughput.
     """
     import os
 
@@ -543,15 +539,8 @@ def serve_command(
             "pinning is for a single worker",
             [FieldProblem("--pin-cpu", "leave --pin-cpu and FRAUDGUARD_PIN_CPU unset")],
         )
-    cpu = (pin_cpu if pin_cpu is not None else settings.pin_cpu) if pin else None
-    if workers == 1 and pin and cpu is None:
-        allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        cpu = allowed[0] if len(allowed) > 1 else None
-    if cpu != settings.pin_cpu:  # the app reads its settings again, in this process
-        if cpu is None:
-            os.environ.pop("FRAUDGUARD_PIN_CPU", None)
-        else:
-            os.environ["FRAUDGUARD_PIN_CPU"] = str(cpu)
+    if pin_cpu is not None:  # the app reads its settings again, in this process
+        os.environ["FRAUDGUARD_PIN_CPU"] = str(pin_cpu)
         get_settings.cache_clear()
     if workers > 1 and settings.state_url.startswith("memory://"):
         typer.echo(

@@ -106,9 +106,9 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="Once started, keep every thread of the service process on this CPU "
-        "(`fraudguard serve` picks one for a single worker). Its event loop and decision "
+        "(one worker only; `fraudguard serve --pin-cpu`). Its event loop and decision "
         "writer take turns holding the GIL; handing it between two cores costs cache "
-        "traffic (16-25% of the throughput, measured). Linux only.",
+        "traffic (a quarter of the throughput, measured). Linux only.",
     )
     api_key_refresh_s: float = Field(
         default=5.0,

@@ -1,5 +1,6 @@
-"""A single ``fraudguard serve`` worker keeps every thread on one CPU once started; a CPU
-the process may not use is refused before start-up, naming the variable."""
+"""``fraudguard serve --pin-cpu N`` (FRAUDGUARD_PIN_CPU) keeps every thread of a single
+worker on CPU N once started; a CPU the process may not use is refused before start-up,
+naming the variable."""
 
 from __future__ import annotations
 
@@ -26,10 +27,9 @@ def test_a_cpu_the_process_may_not_use_is_refused(tmp_path: Path, model_root: Pa
 
 @pytest.mark.integration
 @pytest.mark.skipif(len(ALLOWED) < 2, reason="pinning needs Linux and at least two CPUs")
-def test_every_thread_of_a_single_worker_runs_on_one_cpu(
-    tmp_path: Path, model_root: Path
-) -> None:
-    with serve(server_env(tmp_path, model_root)) as (base, process):
+def test_every_thread_of_a_single_worker_runs_on_one_cpu(tmp_path: Path, model_root: Path) -> None:
+    env = server_env(tmp_path, model_root, FRAUDGUARD_PIN_CPU=str(ALLOWED[-1]))
+    with serve(env) as (base, process):
         response = httpx.post(
             f"{base}/v1/score",
             json=event_body(transaction_id="pin-1"),
@@ -44,4 +44,4 @@ def test_every_thread_of_a_single_worker_runs_on_one_cpu(
             for line in (task / "status").read_text().splitlines()
             if line.startswith("Cpus_allowed_list:")
         }
-    assert masks == {str(ALLOWED[0])}
+    assert masks == {str(ALLOWED[-1])}
