@@ -41,7 +41,9 @@ def _captured_run(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     monkeypatch.setattr(
         uvicorn, "run", lambda *a, **k: seen.append(os.environ.get("FRAUDGUARD_PIN_CPU"))
     )
-    monkeypatch.delenv("FRAUDGUARD_PIN_CPU", raising=False)
+    # set, then removed: monkeypatch then deletes whatever serve writes there afterwards
+    monkeypatch.setenv("FRAUDGUARD_PIN_CPU", "")
+    monkeypatch.delenv("FRAUDGUARD_PIN_CPU")
     get_settings.cache_clear()
     return seen
 
