@@ -49,11 +49,31 @@ def _captured_run(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_settings() -> Any:
+def _fresh_settings_and_collector() -> Any:
+    import gc
+
     from fraudguard.config import get_settings
 
+    thresholds = gc.get_threshold()
     yield
+    gc.set_threshold(*thresholds)  # serve holds full collections off until the app starts
     get_settings.cache_clear()  # serve may have changed FRAUDGUARD_PIN_CPU
+
+
+def test_no_full_collection_runs_while_the_service_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    import uvicorn
+
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.append(gc.get_threshold()))
+    young, middle, _ = gc.get_threshold()
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
+    [(seen_young, seen_middle, seen_full)] = seen
+    assert (seen_young, seen_middle) == (young, middle)  # young collections still run
+    assert seen_full >= 1_000_000
 
 
 def test_pin_cpu_reaches_the_app_and_nothing_is_pinned_by_default(
