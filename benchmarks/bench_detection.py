@@ -19,7 +19,7 @@ sleep states: most likely caches shared with the host's other tenants going cold
 
 ``--rounds N`` repeats the online part in N - 1 fresh processes and judges the target on
 the median p50 of the N rounds: on a shared machine one round can be 20-40% off either way
-(2026-12-03: 69-128 us for the same code within three hours).
+(2026-12-03: 67-136 us for the same code within four hours).
 
 Batch (target >= 1,000,000 events/min): ``--events`` simulated events (seed 11, 60 days from
 2026-10-01), ``extract_many`` then ``evaluate_frame`` over the frame and its features.
