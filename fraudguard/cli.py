@@ -528,7 +528,7 @@ def serve_command(
     only the orders it sees.
 
     --pin-cpu N keeps a single worker on one CPU once started: its event loop and decision
-    writer share the GIL, and passing it between cores costs a quarter of the throughput.
+    writer share the GIL, and passing it between cores cost 1.1-1.5x the throughput here.
     """
     import gc
     import os

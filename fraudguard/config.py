@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         description="Once started, keep every thread of the service process on this CPU "
         "(one worker only; `fraudguard serve --pin-cpu`). Its event loop and decision "
         "writer take turns holding the GIL; handing it between two cores costs cache "
-        "traffic (a quarter of the throughput, measured). Linux only.",
+        "traffic (1.1-1.5x the throughput when pinned, measured). Linux only.",
     )
     api_key_refresh_s: float = Field(
         default=5.0,
