@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
@@ -29,12 +29,13 @@ from fraudguard.api.cases import router as cases_router
 from fraudguard.api.console import router as console_router
 from fraudguard.api.deps import Services
 from fraudguard.api.enums import Role
-from fraudguard.api.exceptions import KeyRateLimitedError
+from fraudguard.api.exceptions import error_response, fraudguard_error_response
 from fraudguard.api.logs import REQUEST_ID, configure_logging
 from fraudguard.api.metrics import ServiceMetrics
 from fraudguard.api.ratelimit import KeyRateLimiter
 from fraudguard.api.routes import router
-from fraudguard.cases import DecisionLog, DecisionWriter
+from fraudguard.api.score_endpoint import SCORE_ROUTE, ScoreEndpoint
+from fraudguard.cases import DecisionLog, decision_writer
 from fraudguard.cases.apikeys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
 from fraudguard.exceptions import ConfigError, FieldProblem, FraudGuardError
@@ -46,33 +47,15 @@ __all__ = ["create_app"]
 _log = logging.getLogger("fraudguard.api")
 
 
-def _error(
-    status: int,
-    code: str,
-    message: str,
-    problems: list[dict[str, str]],
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    return JSONResponse(
-        {"error": code, "message": message, "problems": problems},
-        status_code=status,
-        headers=headers,
-    )
-
-
 async def _fraudguard_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FraudGuardError)  # noqa: S101 - registered for this class only
-    problems = [{"field": p.location, "message": p.message} for p in exc.problems]
-    headers = (
-        {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, KeyRateLimitedError) else None
-    )
-    return _error(exc.status_code, exc.code, exc.message, problems, headers)
+    return fraudguard_error_response(exc)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return _error(exc.status_code, code, str(exc.detail), [])
+    return error_response(exc.status_code, code, str(exc.detail), [], exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
@@ -81,12 +64,12 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
         {"field": ".".join(str(p) for p in e["loc"]), "message": str(e["msg"])}
         for e in exc.errors()
     ]
-    return _error(422, "invalid_input", "the request is invalid", problems)
+    return error_response(422, "invalid_input", "the request is invalid", problems)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     _log.error("unhandled error", exc_info=exc)
-    return _error(500, "internal", "internal error", [])
+    return error_response(500, "internal", "internal error", [])
 
 
 async def _refresh_keys(services: Services, store: ApiKeyStore, interval_s: float) -> None:
@@ -203,7 +186,7 @@ def _openapi_with_bodies(app: FastAPI) -> dict[str, Any]:
             title=app.title,
             version=app.version,
             summary=app.summary,
-            routes=app.routes,
+            routes=[SCORE_ROUTE, *app.routes],
         )
         _, definitions = models_json_schema(
             [(model, "validation") for model in _REQUEST_BODIES.values()],
@@ -290,7 +273,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics.follow_degraded(lambda: scorer.degraded)
             limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage)
             services = Services(scorer, log, None, keys, metrics, limiter)  # type: ignore[arg-type]
-            services.writer = DecisionWriter(log, _decider(services))
+            services.writer = decision_writer(
+                log, _decider(services), in_process_state=settings.state_url.startswith("memory")
+            )
             return services, key_store
 
         services, key_store = await run_in_threadpool(start)
@@ -338,5 +323,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)
 
-    app.add_middleware(_Observe)
+    app.add_middleware(ScoreEndpoint)
+    app.add_middleware(_Observe)  # added last: outermost, around ScoreEndpoint too
     return app

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Header, Request
 
-from fraudguard.api.auth import ApiKeys
+from fraudguard.api.auth import ApiKey, ApiKeys
 from fraudguard.api.enums import Role
 from fraudguard.api.exceptions import PayloadTooLargeError, UnsupportedMediaTypeError
 from fraudguard.api.metrics import ServiceMetrics
 from fraudguard.api.ratelimit import KeyRateLimiter
-from fraudguard.cases import DecisionLog, DecisionWriter
-from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
+from fraudguard.cases import DecisionLog, DecisionWriter, LoopDecisionWriter, Recorded
+from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, UnavailableError
+from fraudguard.schema import Decision, RechargeEvent
 from fraudguard.scoring import Scorer
 
 __all__ = [
@@ -28,6 +29,10 @@ __all__ = [
     "Services",
     "ServicesDep",
     "WriterDep",
+    "admit",
+    "check_body_size",
+    "check_json_headers",
+    "decode_json_object",
 ]
 
 #: Largest request body accepted (a full batch of 500 events fits easily).
@@ -40,10 +45,19 @@ MAX_DEPTH = 32
 class Services:
     scorer: Scorer
     log: DecisionLog
-    writer: DecisionWriter
+    writer: DecisionWriter | LoopDecisionWriter
     keys: ApiKeys
     metrics: ServiceMetrics
     limiter: KeyRateLimiter
+
+    async def settle(self, events: list[RechargeEvent]) -> list[Recorded]:
+        """Decide and store ``events`` through the group-commit writer; each result is the
+        decision or the error to answer with, known once the group is committed."""
+        results = await self.writer.settle(events)
+        for result in results:
+            if not isinstance(result, Decision | FraudGuardError):
+                raise result  # unexpected: answered with a bare 500 and logged
+        return results  # type: ignore[return-value]
 
 
 # Dependencies are async: FastAPI runs a plain ``def`` dependency in a worker thread.
@@ -69,14 +83,23 @@ async def get_metrics(services: ServicesDep) -> ServiceMetrics:
     return services.metrics
 
 
-async def get_writer(services: ServicesDep) -> DecisionWriter:
+async def get_writer(services: ServicesDep) -> DecisionWriter | LoopDecisionWriter:
     return services.writer
 
 
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
 LogDep = Annotated[DecisionLog, Depends(get_log)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
-WriterDep = Annotated[DecisionWriter, Depends(get_writer)]
+WriterDep = Annotated[DecisionWriter | LoopDecisionWriter, Depends(get_writer)]
+
+
+def admit(services: Services, authorization: str | None, roles: tuple[Role, ...]) -> ApiKey:
+    """The caller's key if it may use a route open to ``roles``, counted against its rate
+    limit: 401 without a known key, 403 for another role, 429 over the limit."""
+    key = services.keys.authenticate(authorization)
+    services.keys.authorise(key.role, roles)
+    services.limiter.hit(key.key_id)
+    return key
 
 
 class _RequireRole:
@@ -90,9 +113,7 @@ class _RequireRole:
         services: ServicesDep,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Role:
-        key = services.keys.authenticate(authorization)
-        services.keys.authorise(key.role, self.roles)
-        services.limiter.hit(key.key_id)
+        key = admit(services, authorization, self.roles)
         request.state.api_key = key  # the batch route charges its extra events to it
         return key.role
 
@@ -123,28 +144,29 @@ def _depth(value: Any, limit: int) -> int:
     return deepest + 1 if level else deepest
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The body as a JSON object: 415 unless JSON, 413 above 1 MiB, 422 if malformed."""
-    content_type = request.headers.get("content-type", "")
+def check_json_headers(content_type: str, content_length: str | None) -> None:
+    """415 unless the body is JSON; 413 when it says it is above 1 MiB."""
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaTypeError(
             "send the body as JSON",
             [FieldProblem("content-type", "must be application/json")],
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if content_length is not None and content_length.isdigit():
+        check_body_size(int(content_length))
+
+
+def check_body_size(size: int) -> None:
+    """413 above ``MAX_BODY_BYTES`` (checked as the body arrives, whatever it declared)."""
+    if size > MAX_BODY_BYTES:
         raise PayloadTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
+
+
+def decode_json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; 422 if malformed, not an object or nested too deeply."""
     try:
         # orjson is strict RFC 8259: NaN, Infinity, numbers beyond a double, lone surrogates
         # and invalid UTF-8 are refused, and nesting stops at 1024 levels.
-        data = orjson.loads(b"".join(chunks))
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise _bad_body("must be a JSON object in UTF-8") from None
     if not isinstance(data, dict):
@@ -152,6 +174,20 @@ async def json_body(request: Request) -> dict[str, Any]:
     if _depth(data, MAX_DEPTH) > MAX_DEPTH:
         raise _bad_body(f"nested deeper than {MAX_DEPTH} levels")
     return data
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The body as a JSON object: 415 unless JSON, 413 above 1 MiB, 422 if malformed."""
+    check_json_headers(
+        request.headers.get("content-type", ""), request.headers.get("content-length")
+    )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        check_body_size(size)
+        chunks.append(chunk)
+    return decode_json_object(b"".join(chunks))
 
 
 JsonBody = Annotated[dict[str, Any], Depends(json_body)]

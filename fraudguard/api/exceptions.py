@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from fraudguard.exceptions import FieldProblem, InputError, RateLimitedError
+from collections.abc import Mapping
 
-__all__ = ["KeyRateLimitedError", "PayloadTooLargeError", "UnsupportedMediaTypeError"]
+from starlette.responses import JSONResponse
+
+from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, RateLimitedError
+
+__all__ = [
+    "KeyRateLimitedError",
+    "PayloadTooLargeError",
+    "UnsupportedMediaTypeError",
+    "error_response",
+    "fraudguard_error_response",
+]
 
 
 class PayloadTooLargeError(InputError):
@@ -27,3 +37,27 @@ class KeyRateLimitedError(RateLimitedError):
             f"this API key is over its rate limit of {limit}; retry after {retry_after_s} s",
             [FieldProblem("Authorization", f"rate limit {limit} (FRAUDGUARD_RATE_LIMIT)")],
         )
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    problems: list[dict[str, str]],
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Every error's body (``ErrorBody``): a machine code, a message, the fields at fault."""
+    return JSONResponse(
+        {"error": code, "message": message, "problems": problems},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def fraudguard_error_response(exc: FraudGuardError) -> JSONResponse:
+    """The answer to one of FraudGuard's errors (429 with ``Retry-After``)."""
+    problems = [{"field": p.location, "message": p.message} for p in exc.problems]
+    headers = (
+        {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, KeyRateLimitedError) else None
+    )
+    return error_response(exc.status_code, exc.code, exc.message, problems, headers)

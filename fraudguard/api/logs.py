@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 
 from fraudguard.privacy import mask
-from fraudguard.schema import RechargeEvent
+from fraudguard.schema import Decision, RechargeEvent
 
-__all__ = ["REQUEST_ID", "JsonFormatter", "configure_logging", "event_fields"]
+__all__ = ["REQUEST_ID", "JsonFormatter", "configure_logging", "event_fields", "scored_fields"]
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -61,4 +61,15 @@ def event_fields(event: RechargeEvent) -> dict[str, Any]:
         "card_bin": mask(payment.card_bin) if payment.card_bin else None,
         "amount": event.amount,
         "channel": str(event.channel),
+    }
+
+
+def scored_fields(event: RechargeEvent, decision: Decision) -> dict[str, Any]:
+    """What a log line says about a scored order (ids masked)."""
+    return {
+        **event_fields(event),
+        "decision": decision.decision.value,
+        "score": round(decision.score, 4),
+        "case_id": decision.case_id,
+        "degraded": decision.degraded,
     }

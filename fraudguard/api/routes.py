@@ -1,8 +1,10 @@
-"""Thin routes: parse, call the scorer and the decision log, answer."""
+"""Thin routes: parse, call the scorer and the decision log, answer.
+
+``POST /v1/score`` is served by :mod:`fraudguard.api.score_endpoint`, ahead of these.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -19,12 +21,10 @@ from fraudguard.api.deps import (
     MetricsDep,
     ScorerDep,
     ScorerRole,
-    Services,
     ServicesDep,
 )
-from fraudguard.api.logs import event_fields
-from fraudguard.api.schemas import ErrorBody, ReadyBody
-from fraudguard.cases import Recorded
+from fraudguard.api.logs import scored_fields
+from fraudguard.api.schemas import ERROR_RESPONSES, ReadyBody
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
 from fraudguard.schema import (
     MAX_BATCH_EVENTS,
@@ -44,56 +44,15 @@ _log = logging.getLogger("fraudguard.api")
 
 router = APIRouter()
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 409, 413, 415, 422, 429, 503)
-}
-
-
-async def _settle(services: Services, events: list[RechargeEvent]) -> list[Recorded]:
-    """Decide and store ``events`` through the group-commit writer; answered after commit."""
-    results = await asyncio.wrap_future(services.writer.submit(events))
-    for result in results:
-        if not isinstance(result, Decision | FraudGuardError):
-            raise result  # an unexpected error: the handler answers a bare 500 and logs it
-    return results  # type: ignore[return-value]
-
-
-def _scored_fields(event: RechargeEvent, decision: Decision) -> dict[str, Any]:
-    """What a log line says about a scored order (ids masked)."""
-    return {
-        **event_fields(event),
-        "decision": decision.decision.value,
-        "score": round(decision.score, 4),
-        "case_id": decision.case_id,
-        "degraded": decision.degraded,
-    }
-
 
 def _json(model: pydantic.BaseModel) -> Response:
     return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.post(
-    "/v1/score", response_model=Decision, responses=_ERRORS, tags=["scoring"], summary="Score"
-)
-async def score(
-    request: Request, body: JsonBody, services: ServicesDep, _role: ScorerRole
-) -> Response:
-    """Score one recharge order; the same ``transaction_id`` again returns the stored decision
-    (409 with a different body). Answered once the decision is committed to the log."""
-    event = parse_event(body)
-    [result] = await _settle(services, [event])
-    if isinstance(result, FraudGuardError):
-        raise result
-    request.state.decision = result.decision.value
-    request.state.log = _scored_fields(event, result)  # on the request's one log line
-    return _json(result)
-
-
-@router.post(
     "/v1/score/batch",
     response_model=BatchScoreResponse,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     tags=["scoring"],
     summary="Score a batch",
 )
@@ -107,13 +66,13 @@ async def score_batch(
         services.limiter.hit(request.state.api_key.key_id, cost=len(items) - 1)
     parsed = await run_in_threadpool(lambda: [_parse_item(item) for item in items])
     events = [p for p in parsed if isinstance(p, RechargeEvent)]
-    settled = iter(await _settle(services, events))
+    settled = iter(await services.settle(events))
     results: list[Decision | BatchItemError] = []
     for index, (item, outcome) in enumerate(zip(items, parsed, strict=True)):
         result = next(settled) if isinstance(outcome, RechargeEvent) else outcome
         if isinstance(result, Decision):
             assert isinstance(outcome, RechargeEvent)  # noqa: S101 - only events are decided
-            _log.info("scored", extra=_scored_fields(outcome, result))
+            _log.info("scored", extra=scored_fields(outcome, result))
             results.append(result)
             continue
         if result.status_code >= 500:
@@ -166,7 +125,7 @@ def _batch_events(body: dict[str, Any]) -> list[Any]:
 @router.post(
     "/v1/promotions/verify",
     response_model=PromotionVerification,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     tags=["promotions"],
     summary="Verify a promotion",
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
-__all__ = ["ErrorBody", "ProblemBody", "ReadyBody"]
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "ProblemBody", "ReadyBody"]
 
 
 class ProblemBody(BaseModel):
@@ -29,3 +31,9 @@ class ReadyBody(BaseModel):
     store: str
     database: str
     failure_policy: str
+
+
+#: The error answers the service routes document (``responses=`` of a route).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (401, 403, 409, 413, 415, 422, 429, 503)
+}

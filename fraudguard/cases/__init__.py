@@ -44,9 +44,11 @@ from fraudguard.cases.service import (
     Decide,
     DecisionLog,
     DecisionWriter,
+    LoopDecisionWriter,
     Recorded,
     case_label,
     create_db_engine,
+    decision_writer,
 )
 
 __all__ = [
@@ -79,12 +81,14 @@ __all__ = [
     "FraudTypology",
     "InvalidTransitionError",
     "LinkKind",
+    "LoopDecisionWriter",
     "Recorded",
     "TransitionRequest",
     "audit_trail",
     "case_label",
     "create_db_engine",
     "current_revision",
+    "decision_writer",
     "export_labels",
     "head_revision",
     "metadata",

@@ -62,16 +62,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app: Any) -> Iterator[str]:
-    """``app`` served by uvicorn on a free loopback port (in a thread); yields the base URL."""
+def running(app: Any, **config: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free loopback port (in a thread); yields the base URL.
+    ``config``: more ``uvicorn.Config`` options (``root_path``...)."""
     import threading
     import time
 
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", **config)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

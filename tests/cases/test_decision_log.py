@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -381,3 +383,115 @@ def test_background_checkpoints_move_the_wal_without_any_commit_doing_it(
         assert not wal.exists() or wal.stat().st_size == 0
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT count(*) FROM decisions").fetchone() == (40,)
+
+
+def test_loop_writer_scores_each_order_once_and_answers_each_on_its_own(
+    log: DecisionLog,
+) -> None:
+    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
+
+    scored: list[str] = []
+
+    def decide(event: RechargeEvent) -> tuple[Decision, dict[str, float]]:
+        scored.append(event.transaction_id)
+        if event.transaction_id == "l-bad":
+            raise InputError("bad", [FieldProblem("event_time", "too far ahead")])
+        return _decision(event, DecisionOutcome.ALLOW), {}
+
+    writer = LoopDecisionWriter(log, decide)
+    order = make_event(transaction_id="l-1")
+
+    async def scenario() -> None:
+        results = await writer.settle([order, order, make_event(transaction_id="l-1", amount=20.0)])
+        assert isinstance(results[0], Decision)
+        assert results[1] == results[0]  # the same order twice in one group: a replay
+        assert isinstance(results[2], ConflictError)
+        [bad] = await writer.settle([make_event(transaction_id="l-bad")])
+        assert isinstance(bad, InputError)
+        assert await writer.settle([order]) == [results[0]]
+        assert scored == ["l-1", "l-bad"]  # duplicates and retries were never scored
+        writer.close()
+        with pytest.raises(UnavailableError):
+            await writer.settle([make_event(transaction_id="l-2")])
+
+    asyncio.run(scenario())
+    assert log.find(order) is not None  # answered means stored
+
+
+def test_loop_writer_commits_the_orders_of_one_loop_turn_together(
+    log: DecisionLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fraudguard.cases import LoopDecisionWriter
+
+    groups: list[int] = []
+    settle = log.settle
+
+    def counting(events: Any, decide: Any) -> Any:
+        groups.append(len(events))
+        return settle(events, decide)
+
+    monkeypatch.setattr(log, "settle", counting)
+    writer = LoopDecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
+
+    async def scenario() -> list[list[Any]]:
+        orders = [make_event(transaction_id=f"turn-{i}") for i in range(70)]
+        return await asyncio.gather(*(writer.settle([order]) for order in orders))
+
+    results = asyncio.run(scenario())
+    assert groups == [64, 6]  # one turn, split at max_group
+    assert all(isinstance(r, Decision) for [r] in results)
+    assert [r.transaction_id for [r] in results] == [f"turn-{i}" for i in range(70)]
+
+
+def test_loop_writer_reports_an_unreachable_database_to_every_waiting_request() -> None:
+    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.exceptions import UnavailableError
+
+    log = DecisionLog("postgresql+psycopg://postgres@127.0.0.1:1/none", KEY)
+    writer = LoopDecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
+
+    async def scenario() -> list[Any]:
+        orders = [make_event(transaction_id=f"down-{i}") for i in range(3)]
+        return await asyncio.gather(
+            *(writer.settle([order]) for order in orders), return_exceptions=True
+        )
+
+    try:
+        outcomes = asyncio.run(scenario())
+    finally:
+        log.close()
+    assert len(outcomes) == 3
+    assert all(isinstance(outcome, UnavailableError) for outcome in outcomes)
+
+
+@pytest.mark.parametrize(
+    ("url", "synchronous", "background", "in_process_state", "expected"),
+    [
+        ("sqlite:///{tmp}/a.db", "NORMAL", True, True, "LoopDecisionWriter"),
+        ("sqlite://", "NORMAL", False, True, "LoopDecisionWriter"),
+        ("sqlite:///{tmp}/a.db", "FULL", True, True, "DecisionWriter"),  # fsync per commit
+        ("sqlite:///{tmp}/a.db", "NORMAL", False, True, "DecisionWriter"),  # checkpoints
+        ("sqlite:///{tmp}/a.db", "NORMAL", True, False, "DecisionWriter"),  # Redis state
+        ("postgresql+psycopg://postgres@127.0.0.1:1/none", "NORMAL", True, True, "DecisionWriter"),
+    ],
+)
+def test_the_writer_runs_on_the_loop_only_when_no_group_waits_on_io(
+    tmp_path: Path,
+    url: str,
+    synchronous: str,
+    background: bool,
+    in_process_state: bool,
+    expected: str,
+) -> None:
+    from fraudguard.cases import decision_writer
+
+    log = DecisionLog(url.format(tmp=tmp_path), KEY, synchronous, background_checkpoints=background)
+    writer = decision_writer(
+        log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}), in_process_state=in_process_state
+    )
+    try:
+        assert type(writer).__name__ == expected
+    finally:
+        writer.close()
+        log.close()
