@@ -106,9 +106,12 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="Once started, keep every thread of the service process on this CPU "
-        "(one worker only; `fraudguard serve --pin-cpu`). Its event loop and decision "
-        "writer take turns holding the GIL; handing it between two cores costs cache "
-        "traffic (1.1-1.5x the throughput when pinned, measured). Linux only.",
+        "(one worker only; `fraudguard serve --pin-cpu`). Where the decision writer is a "
+        "thread (PostgreSQL, Redis state, synchronous=FULL) it and the event loop take "
+        "turns holding the GIL, and handing it between two cores costs cache traffic "
+        "(1.1-1.5x the throughput when pinned, measured with a writer thread); with the "
+        "embedded defaults the writer runs on the loop and pinning gained nothing. "
+        "Linux only.",
     )
     api_key_refresh_s: float = Field(
         default=5.0,

@@ -34,6 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from fraudguard.cases._driver import DriverStatements
 from fraudguard.cases._wal import WalCheckpointer
 from fraudguard.cases.database import upgrade_database
 from fraudguard.cases.enums import CaseStatus
@@ -56,11 +57,8 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-# Built once: statements are cheap to run, not to build.
-_STORED = select(DecisionRow.transaction_id, DecisionRow.fingerprint, DecisionRow.decision).where(
-    DecisionRow.transaction_id.in_(bindparam("ids", expanding=True))
-)
-_INSERT_DECISIONS = insert(DecisionRow)
+# Built once: statements are cheap to run, not to build. The two statements of every group
+# (stored ids, new decisions) run on the driver's cursor: fraudguard.cases._driver.
 _INSERT_CASES = insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True)
 _SET_CASE_ID = (
     update(DecisionRow)
@@ -262,6 +260,7 @@ class DecisionLog:
         )
         self._hmac_key = hmac_key
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._driver = DriverStatements(self.engine.dialect)
 
     def create_tables(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision (idempotent)."""
@@ -306,13 +305,11 @@ class DecisionLog:
             for e in events
         ]
 
-    @staticmethod
     def _stored(
-        connection: Connection, ids: Sequence[str]
+        self, connection: Connection, ids: Sequence[str]
     ) -> dict[str, tuple[str, dict[str, Any]]]:
         """``transaction_id -> (fingerprint, decision)`` of the ids already stored."""
-        found = connection.execute(_STORED, {"ids": list(set(ids))})
-        return {tid: (fp, decision) for tid, fp, decision in found}
+        return self._driver.stored(connection, list(dict.fromkeys(ids)))
 
     def record(
         self, event: RechargeEvent, decision: Decision, features: Mapping[str, Any]
@@ -405,7 +402,7 @@ class DecisionLog:
                 values = self._decision_values(events[i], decision, features, fingerprints[i])
                 new.append((i, decision, values))
             if new:
-                connection.execute(_INSERT_DECISIONS, [values for _, _, values in new])
+                self._driver.insert(connection, [values for _, _, values in new])
             flagged = [item for item in new if item[1].decision is not DecisionOutcome.ALLOW]
             case_ids = self._open_cases(connection, flagged) if flagged else {}
             for i, decision, _ in new:

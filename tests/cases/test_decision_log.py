@@ -120,14 +120,14 @@ def test_primary_key_race_rereads(log: DecisionLog, monkeypatch: pytest.MonkeyPa
     event = make_event(transaction_id="ord-pk", promotion={"code": "VIP-HALF"})
     winner = log.record(event, _decision(event, DecisionOutcome.REVIEW), {})
     # Simulate losing the race: the existence check misses, the insert hits the PK.
-    stored = DecisionLog._stored
+    stored = log._stored
     reads = {"n": 0}
 
     def blind_first_read(connection, ids):  # type: ignore[no-untyped-def]
         reads["n"] += 1
         return {} if reads["n"] == 1 else stored(connection, ids)
 
-    monkeypatch.setattr(DecisionLog, "_stored", staticmethod(blind_first_read))
+    monkeypatch.setattr(log, "_stored", blind_first_read)
     assert log.record(event, _decision(event, DecisionOutcome.BLOCK), {}) == winner
     assert reads["n"] == 2  # the blind read, then the re-read after the primary key refused
     assert log.count_cases() == 1
@@ -300,13 +300,13 @@ def test_settle_decides_each_new_order_once_even_when_it_loses_a_race(
     items = _group(log, "race")
     winner = log.record(items[2][0], items[2][1], {})
     blind = {"reads": 0}
-    stored = DecisionLog._stored
+    stored = log._stored
 
     def first_read_misses(connection, ids):  # type: ignore[no-untyped-def]
         blind["reads"] += 1
         return {} if blind["reads"] == 1 else stored(connection, ids)
 
-    monkeypatch.setattr(DecisionLog, "_stored", staticmethod(first_read_misses))
+    monkeypatch.setattr(log, "_stored", first_read_misses)
     calls: list[str] = []
     decided = {event.transaction_id: (decision, f) for event, decision, f in items}
 
@@ -495,3 +495,82 @@ def test_the_writer_runs_on_the_loop_only_when_no_group_waits_on_io(
     finally:
         writer.close()
         log.close()
+
+
+def _stored_rows_read_back_through_sqlalchemy(log: DecisionLog) -> None:
+    """Rows the writer stores on the driver's cursor read back through the ORM exactly as
+    if SQLAlchemy had written them (aware UTC times, JSON, floats, nulls)."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+    from sqlalchemy.orm import Session
+
+    from fraudguard.cases import DecisionRow
+
+    event = make_event(transaction_id="drv-1", amount=30.0)
+    # Events built from a DataFrame row carry pandas Timestamps, not datetimes.
+    event = event.model_copy(update={"event_time": pd.Timestamp(event.event_time)})
+    features = {"velocity": 2.0, "domain": "189.cn", "missing": None, "nan": float("nan")}
+    before = datetime.now(UTC)
+    stored = log.record(event, _decision(event, DecisionOutcome.ALLOW), features)
+    with Session(log.engine) as session:
+        row = session.get(DecisionRow, "drv-1")
+        assert row is not None
+        assert row.features == {"velocity": 2.0, "domain": "189.cn", "missing": None, "nan": None}
+        assert row.decision == stored.model_dump(mode="json")
+        assert row.event_time == event.event_time
+        assert row.created_at.tzinfo is not None
+        assert before <= row.created_at <= datetime.now(UTC)
+        assert (row.amount, row.paid_amount, row.outcome) == (30.0, 30.0, "allow")
+        assert row.msisdn_masked is not None
+        assert "*" in row.msisdn_masked
+    assert log.find(event) == stored  # and read back on the driver's cursor too
+    # Byte for byte what SQLAlchemy writes: the same row inserted through Core.
+    from sqlalchemy import String, insert, select
+
+    with Session(log.engine) as session:
+        source = session.get(DecisionRow, "drv-1")
+        assert source is not None
+        values = {c.key: getattr(source, c.key) for c in DecisionRow.__table__.columns}
+    values["event_time"] = event.event_time  # as the writer got it (a pandas Timestamp, say)
+    with log.engine.begin() as connection:
+        connection.execute(insert(DecisionRow), [{**values, "transaction_id": "drv-core"}])
+        table = DecisionRow.__table__
+        raw = {
+            tid: rest
+            for tid, *rest in connection.execute(
+                select(*(c.cast(String) if c.key != "transaction_id" else c for c in table.c))
+            )
+        }
+    assert raw["drv-1"] == raw["drv-core"]
+
+
+def test_driver_statements_store_what_sqlalchemy_would_on_sqlite(log: DecisionLog) -> None:
+    _stored_rows_read_back_through_sqlalchemy(log)
+
+
+@pytest.mark.integration
+def test_driver_statements_store_what_sqlalchemy_would_on_postgresql() -> None:
+    _on_postgresql(_stored_rows_read_back_through_sqlalchemy)
+
+
+def test_driver_errors_surface_as_sqlalchemys_without_the_values(log: DecisionLog) -> None:
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    from fraudguard.cases import DecisionRow
+    from fraudguard.cases._driver import DriverStatements
+
+    event = make_event(transaction_id="drv-dup")
+    log.record(event, _decision(event, DecisionOutcome.ALLOW), {})
+    driver = DriverStatements(log.engine.dialect)
+    with log.engine.begin() as connection:
+        stored = driver.stored(connection, ["drv-dup"])
+        assert set(stored) == {"drv-dup"}
+    with Session(log.engine) as session:
+        existing = session.get(DecisionRow, "drv-dup")
+        assert existing is not None
+        values = {c.key: getattr(existing, c.key) for c in DecisionRow.__table__.columns}
+    with pytest.raises(IntegrityError) as caught, log.engine.begin() as connection:
+        driver.insert(connection, [values])
+    assert existing.msisdn_hash not in str(caught.value)
