@@ -503,11 +503,15 @@ class _GroupCommit:
             results = self._settle(events)
         except Exception as error:  # the database is down: every waiting request hears it
             for job in jobs:
-                job.future.set_exception(error)
+                if not job.future.done():
+                    job.future.set_exception(error)
             return
         start = 0
         for job in jobs:
-            job.future.set_result(results[start : start + len(job.events)])
+            # A request cancelled meanwhile (shutdown) hears nothing; its order is stored
+            # all the same, and a retry replays it.
+            if not job.future.done():
+                job.future.set_result(results[start : start + len(job.events)])
             start += len(job.events)
 
     def _settle(self, events: list[RechargeEvent]) -> list[Recorded | Exception]:

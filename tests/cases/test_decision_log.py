@@ -574,3 +574,25 @@ def test_driver_errors_surface_as_sqlalchemys_without_the_values(log: DecisionLo
     with pytest.raises(IntegrityError) as caught, log.engine.begin() as connection:
         driver.insert(connection, [values])
     assert existing.msisdn_hash not in str(caught.value)
+
+
+def test_loop_writer_answers_the_others_when_a_waiting_request_is_cancelled(
+    log: DecisionLog,
+) -> None:
+    from fraudguard.cases import LoopDecisionWriter
+
+    writer = LoopDecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
+    orders = [make_event(transaction_id=f"cancel-{i}") for i in range(3)]
+
+    async def scenario() -> list[Any]:
+        tasks = [asyncio.ensure_future(writer.settle([order])) for order in orders]
+        await asyncio.sleep(0)  # every task waits on its future; the flush is due
+        tasks[1].cancel()
+        # A writer that tripped over the cancelled future would leave the last one waiting.
+        return await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+
+    first, cancelled, last = asyncio.run(scenario())
+    assert isinstance(cancelled, asyncio.CancelledError)
+    assert isinstance(first[0], Decision)
+    assert isinstance(last[0], Decision)
+    assert log.find(orders[1]) is not None  # stored all the same: a retry replays it
