@@ -28,7 +28,6 @@ __all__ = [
     "ScorerRole",
     "Services",
     "ServicesDep",
-    "WriterDep",
     "admit",
     "check_body_size",
     "check_json_headers",
@@ -83,14 +82,9 @@ async def get_metrics(services: ServicesDep) -> ServiceMetrics:
     return services.metrics
 
 
-async def get_writer(services: ServicesDep) -> DecisionWriter | LoopDecisionWriter:
-    return services.writer
-
-
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
 LogDep = Annotated[DecisionLog, Depends(get_log)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
-WriterDep = Annotated[DecisionWriter | LoopDecisionWriter, Depends(get_writer)]
 
 
 def admit(services: Services, authorization: str | None, roles: tuple[Role, ...]) -> ApiKey:

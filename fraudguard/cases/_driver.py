@@ -52,9 +52,9 @@ class DriverStatements:
     ) -> dict[str, tuple[str, dict[str, Any]]]:
         """``transaction_id -> (fingerprint, decision)`` of the ids already stored."""
         sql, keys = self._select(len(ids))
-        params = {f"id_{i}": tid for i, tid in enumerate(ids)}
-        with self._cursor(connection, sql) as cursor:
-            cursor.execute(sql, self._params(params, keys))
+        params = self._params({f"id_{i}": tid for i, tid in enumerate(ids)}, keys)
+        with self._cursor(connection, sql, params) as cursor:
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         read = self._read_decision
         found: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -72,7 +72,7 @@ class DriverStatements:
             )
             for row in rows
         ]
-        with self._cursor(connection, self._insert_sql) as cursor:
+        with self._cursor(connection, self._insert_sql, converted) as cursor:
             cursor.executemany(self._insert_sql, converted)
 
     def _select(self, size: int) -> tuple[str, list[str]]:
@@ -91,14 +91,14 @@ class DriverStatements:
         return tuple(values[key] for key in positions) if positions else values
 
     @contextmanager
-    def _cursor(self, connection: Connection, sql: str) -> Iterator[Any]:
+    def _cursor(self, connection: Connection, sql: str, params: Any) -> Iterator[Any]:
         dbapi = self._dialect.loaded_dbapi
         cursor = connection.connection.cursor()
         try:
             yield cursor
         except dbapi.Error as error:
             raise DBAPIError.instance(
-                sql, None, error, dbapi.Error, hide_parameters=True, dialect=self._dialect
+                sql, params, error, dbapi.Error, hide_parameters=True, dialect=self._dialect
             ) from error
         finally:
             cursor.close()
