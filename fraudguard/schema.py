@@ -22,8 +22,8 @@ channel: Input should be 'operator_app', 'operator_web', ... or 'unknown'
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
-import json
 import math
 import operator
 import re
@@ -235,7 +235,9 @@ def _check_attributes(value: dict[str, AttributeValue]) -> dict[str, AttributeVa
             raise ValueError("attribute names must be 1-64 characters")
         if isinstance(item, str) and len(item) > 1024:
             raise ValueError(f"attribute {key!r} is longer than 1024 characters")
-    return value
+    # Sorted: the order a caller's JSON library wrote them in means nothing, and the
+    # fingerprint (the serialised event) must not see it.
+    return dict(sorted(value.items()))
 
 
 Attributes = Annotated[dict[str, AttributeValue], AfterValidator(_check_attributes)]
@@ -284,8 +286,20 @@ class RechargeEvent(_Strict):
         return self.amount if self.paid_amount is None else self.paid_amount
 
     def fingerprint(self) -> str:
-        """Canonical JSON of the body, so a retry can be told from a different order."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """sha256 (hex) of the order's canonical JSON, so a retry can be told from a
+        different order: the validated fields in their declared order (attributes sorted
+        by name), so the same for a retry whatever its key order, spacing or escapes.
+
+        >>> order = {"transaction_id": "t1", "event_time": "2026-11-05T20:00:00+08:00",
+        ...          "msisdn": "13800001234", "amount": 100, "channel": "operator_app"}
+        >>> a = parse_event({**order, "attributes": {"x": 1, "y": "a"}})
+        >>> b = parse_event({"attributes": {"y": "a", "x": 1}, **order, "amount": 100.0})
+        >>> a.fingerprint() == b.fingerprint()
+        True
+        >>> a.fingerprint() == parse_event({**order, "amount": 50}).fingerprint()
+        False
+        """
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
 
 
 class PromotionClaim(_Strict):

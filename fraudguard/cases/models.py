@@ -75,7 +75,7 @@ class DecisionRow(Base):
     __tablename__ = "decisions"
 
     transaction_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    #: sha256 of the canonical request body (``RechargeEvent.fingerprint()``).
+    #: ``RechargeEvent.fingerprint()``: sha256 of the canonical request body.
     fingerprint: Mapped[str] = mapped_column(String(64))
     decision: Mapped[dict[str, Any]] = mapped_column(JSON)
     outcome: Mapped[str] = mapped_column(String(16), index=True)

