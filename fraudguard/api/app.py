@@ -302,7 +302,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
-            await run_in_threadpool(services.writer.close)
+            await services.writer.aclose()
             services.log.close()
             app.state.services = None
             gc.unfreeze()  # what this app built may be collected again

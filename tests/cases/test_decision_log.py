@@ -459,9 +459,9 @@ def test_loop_writer_commits_the_orders_of_one_loop_turn_together(
     groups: list[int] = []
     settle = log.settle
 
-    def counting(events: Any, decide: Any) -> Any:
+    def counting(events: Any, decide: Any, **options: Any) -> Any:
         groups.append(len(events))
-        return settle(events, decide)
+        return settle(events, decide, **options)
 
     monkeypatch.setattr(log, "settle", counting)
     writer = LoopDecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
@@ -474,6 +474,32 @@ def test_loop_writer_commits_the_orders_of_one_loop_turn_together(
     assert groups == [64, 6]  # one turn, split at max_group
     assert all(isinstance(r, Decision) for [r] in results)
     assert [r.transaction_id for [r] in results] == [f"turn-{i}" for i in range(70)]
+
+
+def test_loop_writer_keeps_one_connection_and_replaces_a_broken_one(log: DecisionLog) -> None:
+    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.exceptions import UnavailableError
+
+    writer = LoopDecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
+    pool = log.engine.pool
+
+    async def scenario() -> None:
+        for i in range(3):  # one group per turn, all on the connection taken first
+            [result] = await writer.settle([make_event(transaction_id=f"held-{i}")])
+            assert isinstance(result, Decision)
+            assert pool.checkedout() == 1  # type: ignore[attr-defined]
+        held = writer._connection
+        assert held is not None
+        held.connection.dbapi_connection.close()  # type: ignore[union-attr]  # e.g. the file went away
+        with pytest.raises(UnavailableError):  # nothing stored: the caller retries (a 503)
+            await writer.settle([make_event(transaction_id="held-lost")])
+        [retried] = await writer.settle([make_event(transaction_id="held-lost")])
+        assert isinstance(retried, Decision)  # on a fresh connection
+        await writer.aclose()
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+    assert log.find(make_event(transaction_id="held-lost")) is not None
 
 
 def test_loop_writer_reports_an_unreachable_database_to_every_waiting_request() -> None:
