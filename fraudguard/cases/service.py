@@ -659,6 +659,7 @@ class LoopDecisionWriter(_GroupCommit):
             self._release()
 
     async def aclose(self) -> None:
+        """:meth:`close`, on the loop's thread (what the service's shutdown calls)."""
         self.close()
 
     def _settle_round(self, events: list[RechargeEvent]) -> list[Recorded | Exception]:
