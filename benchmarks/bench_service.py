@@ -210,6 +210,11 @@ async def paced(
     # requests' latency (tens of ms over 2,000 requests: the whole p99).
     start = time.perf_counter() + 0.05 + 20e-6 * len(tasks)
     await asyncio.gather(*tasks)
+    if not latencies:
+        raise SystemExit(
+            f"--paced {len(payloads)} requests are all within the {ramp_s:g} s ramp at "
+            f"{rate:.0f}/s: raise --paced or lower --ramp-s"
+        )
     wall = time.perf_counter() - start - ramp_requests / rate
     while not pool.empty():
         pool.get_nowait()[1].close()
@@ -339,6 +344,19 @@ def prepare_model(home: Path) -> None:
     registry = ModelRegistry(home / "models")
     result = train(simulate(SimulationConfig(events=20_000, seed=5)), TrainConfig(seed=5))
     registry.promote(registry.register(result, "bench").version)
+
+
+def bench_env(home: Path) -> dict[str, str]:
+    """The servers' environment: the bench registry's model (no bootstrap), the bench
+    scorer key, no rate limit."""
+    return {
+        **os.environ,
+        "FRAUDGUARD_HOME": str(home),
+        "FRAUDGUARD_BOOTSTRAP_MODEL": "false",
+        "FRAUDGUARD_API_KEYS": f"{API_KEY}:scorer",
+        "FRAUDGUARD_RATE_LIMIT": "",
+        "FRAUDGUARD_RELOAD_INTERVAL_S": "2",
+    }
 
 
 def postgres_database() -> str | None:
@@ -490,14 +508,7 @@ def main() -> None:
         home = Path(tmp)
         print("training a small model ...", flush=True)
         prepare_model(home)
-        env = {
-            **os.environ,
-            "FRAUDGUARD_HOME": str(home),
-            "FRAUDGUARD_BOOTSTRAP_MODEL": "false",
-            "FRAUDGUARD_API_KEYS": f"{API_KEY}:scorer",
-            "FRAUDGUARD_RATE_LIMIT": "",
-            "FRAUDGUARD_RELOAD_INTERVAL_S": "2",
-        }
+        env = bench_env(home)
         peak = args.bodies if args.client == "wrk" else args.requests
         payloads = bodies(args.warmup + args.paced + peak)
         # Each server scores its own orders: a shared log would make later servers replay.

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
 import shutil
 import sqlite3
 import statistics
@@ -195,11 +194,7 @@ def over_http(
 ) -> dict[str, Any]:
     """CPU per request and req/s of the floor or the service in a closed loop."""
     env = {
-        **os.environ,
-        "FRAUDGUARD_HOME": str(home),
-        "FRAUDGUARD_BOOTSTRAP_MODEL": "false",
-        "FRAUDGUARD_API_KEYS": f"{bench_service.API_KEY}:scorer",
-        "FRAUDGUARD_RATE_LIMIT": "",
+        **bench_service.bench_env(home),
         "FRAUDGUARD_DATABASE_URL": f"sqlite:///{home / f'{tag}.db'}",
     }
     port = bench_service.free_port()
