@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit setup sample bench jupyter clean
+.PHONY: run test lint typecheck docs unit setup sample bench jupyter clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard fraudguard/*/*.pyx)
 	$(PYTHON) -m venv $(VENV)
@@ -20,22 +20,27 @@ run: $(STAMP)
 	FRAUDGUARD_API_KEYS="$${FRAUDGUARD_API_KEYS:-dev-scorer-key:scorer,dev-reviewer-key:reviewer,dev-admin-key:admin}" \
 		$(BIN)/fraudguard serve
 
-## Everything CI checks: lint, format, types, tests.
-test: lint typecheck unit
+## Everything CI checks: lint, format, import layering, types, the docs build, tests.
+test: lint typecheck docs unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## The manual (docs/, mkdocs.yml) into site/; --strict: any warning fails.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 ## Regenerate the committed sample (deterministic).
 sample: $(STAMP)
-	$(BIN)/fraudguard simulate --events 50000 --seed 7 --start 2026-10-15 --days 45 \
+	$(BIN)/fraudguard simulate --events 50000 --seed 20261015 --start 2026-10-15 --days 45 \
 		--out data/samples/recharges.parquet
 
 ## The analysts' workbench: JupyterLab on the project's venv, loopback only.
@@ -47,4 +52,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site

@@ -88,8 +88,8 @@ def _templates() -> list[tuple[Any, Any, dict[str, Any]]]:
 def build_store(path: Path, cases: int, seed: int = 6) -> None:
     from sqlalchemy import insert
 
-    from fraudguard.cases import CaseRow, DecisionRow, create_db_engine, upgrade_database
-    from fraudguard.cases.service import _jsonable, link_keys
+    from fraudguard.db import CaseRow, DecisionRow, create_db_engine, upgrade_database
+    from fraudguard.decisions import link_keys
     from fraudguard.privacy import hash_key, mask
 
     rng = random.Random(seed)
@@ -127,7 +127,7 @@ def build_store(path: Path, cases: int, seed: int = 6) -> None:
                         "model_version": None,
                         "ruleset_version": decision.ruleset_version,
                         "msisdn_hash": hash_key(event.msisdn, "bench"),
-                        "features": {k: _jsonable(v) for k, v in features.items()},
+                        "features": dict(features),
                         "created_at": opened,
                         "event_time": opened,
                         "amount": event.amount,
@@ -228,7 +228,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60)
     args = parser.parse_args()
 
-    from fraudguard.cases import CaseQuery, CaseService, create_db_engine
+    from fraudguard.cases import CaseQuery, CaseService
+    from fraudguard.db import create_db_engine
 
     work = Path(tempfile.mkdtemp(prefix="fg-bench-cases-"))
     db = work / "cases.db"

@@ -7,7 +7,6 @@ Run by hand::
         [--baseline-src DIR]   # also measure the service from another checkout (before/after)
         [--scale]              # also Redis + PostgreSQL with 1 and 2 workers (issue 8)
         [--rounds 3]           # repeat floor and services; medians of the ratios
-        [--pinned]             # also the service pinned to one CPU (serve --pin-cpu)
 
 Servers, each a uvicorn process on a free loopback port, one at a time, loaded from
 another process with the same concurrency:
@@ -489,9 +488,6 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=1, help="repeat floor and services (textbook once)"
     )
-    parser.add_argument(
-        "--pinned", action="store_true", help="also the service with --pin-cpu (Linux)"
-    )
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -525,11 +521,6 @@ def main() -> None:
             servers.append(("service (baseline src)", serve_cmd, "/v1/score", before_env))
         sqlite_env = {**env, "FRAUDGUARD_DATABASE_URL": f"sqlite:///{home / 'service.db'}"}
         servers.append(("service sqlite 1w", serve_cmd, "/v1/score", sqlite_env))
-        if args.pinned:
-            cpu = min(os.sched_getaffinity(0))
-            pinned_env = {**env, "FRAUDGUARD_DATABASE_URL": f"sqlite:///{home / 'pinned.db'}"}
-            pinned_cmd = [*serve_cmd, "--pin-cpu", str(cpu)]
-            servers.append(("service sqlite 1w pinned", pinned_cmd, "/v1/score", pinned_env))
         database = postgres_database() if args.scale else None
         state = redis_url() if database is not None else None
         if database is not None and state is not None:

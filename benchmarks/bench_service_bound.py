@@ -102,7 +102,7 @@ def score_orders(home: Path, payloads: Sequence[bytes]) -> tuple[float, float, l
 
 def stored_rows(directory: Path, scored: list[Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The ``decisions`` DDL and rows exactly as the service's decision log stores them."""
-    from fraudguard.cases import DecisionLog
+    from fraudguard.decisions import DecisionLog
 
     path = directory / "service.db"
     log = DecisionLog(f"sqlite:///{path}", "bench-hmac-key-0123456789abcdef")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from fraudguard import __version__
 from fraudguard.exceptions import FraudGuardError
 
 if TYPE_CHECKING:
-    from fraudguard.cases.apikeys import ApiKeyStore
+    from fraudguard.auth.keys import ApiKeyStore
 
 app = typer.Typer(
     name="fraudguard",
@@ -437,8 +438,8 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision; default the newest.")] = "head",
 ) -> None:
     """Apply the shipped migrations to FRAUDGUARD_DATABASE_URL (idempotent)."""
-    from fraudguard.cases import create_db_engine, upgrade_database
     from fraudguard.config import get_settings
+    from fraudguard.db import create_db_engine, upgrade_database
 
     engine = create_db_engine(get_settings().resolved_database_url)
     try:
@@ -452,8 +453,8 @@ def db_upgrade(
 @reports_errors
 def db_current() -> None:
     """Print the database's revision and the newest one shipped."""
-    from fraudguard.cases import create_db_engine, current_revision, head_revision
     from fraudguard.config import get_settings
+    from fraudguard.db import create_db_engine, current_revision, head_revision
 
     engine = create_db_engine(get_settings().resolved_database_url)
     try:
@@ -478,8 +479,9 @@ def labels_export(
     transaction_id, is_fraud, typology, label_time, disposition, case_id. Audited."""
     import getpass
 
-    from fraudguard.cases import create_db_engine, export_labels, record_export
+    from fraudguard.cases import export_labels, record_export
     from fraudguard.config import get_settings
+    from fraudguard.db import create_db_engine
     from fraudguard.exceptions import InputError
 
     suffix = out.suffix.lower()
@@ -510,15 +512,6 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
-    pin_cpu: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Keep a single worker's threads on this CPU once started "
-            "(FRAUDGUARD_PIN_CPU): more orders per second when the decision writer is a "
-            "thread, see the README.",
-        ),
-    ] = None,
 ) -> None:
     """Run the scoring API (uvicorn); settings come from FRAUDGUARD_* variables.
 
@@ -527,29 +520,14 @@ def serve_command(
     promoted model by itself. Velocity state is shared only with a shared store
     (FRAUDGUARD_STATE_URL=redis://...): with the default memory:// each worker counts
     only the orders it sees.
-
-    --pin-cpu N keeps a single worker on one CPU once started. Where the decision writer
-    is a thread (PostgreSQL, Redis state, synchronous=FULL) it shares the GIL with the
-    event loop, and passing it between cores cost 1.1-1.5x the throughput here; with the
-    embedded defaults the writer runs on the event loop and pinning gained nothing.
     """
     import gc
-    import os
 
     import uvicorn
 
     from fraudguard.config import get_settings
-    from fraudguard.exceptions import FieldProblem, InputError
 
     settings = get_settings()  # fail here, with the variable named, not inside a worker
-    if workers > 1 and (pin_cpu is not None or settings.pin_cpu is not None):
-        raise InputError(
-            "pinning is for a single worker",
-            [FieldProblem("--pin-cpu", "leave --pin-cpu and FRAUDGUARD_PIN_CPU unset")],
-        )
-    if pin_cpu is not None:  # the app reads its settings again, in this process
-        os.environ["FRAUDGUARD_PIN_CPU"] = str(pin_cpu)
-        get_settings.cache_clear()
     if workers > 1 and settings.state_url.startswith("memory://"):
         typer.echo(
             f"warning: velocity state is per process with memory://: each of the {workers} "
@@ -563,22 +541,38 @@ def serve_command(
     # in fresh interpreters, with the default thresholds.
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, _NO_FULL_COLLECTION)
-    uvicorn.run(
-        "fraudguard.api:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,  # the app logs every request as JSON with its request id
-    )
+    # uvicorn shuts down gracefully on SIGTERM / SIGINT, then raises the signal again into
+    # the handlers it found: by default the process then dies "killed by SIGTERM" (143 in a
+    # shell, `make: *** Error 143`). A stop that was asked for and carried out is a success.
+    previous = {signum: signal.signal(signum, _exit_stopped) for signum in _STOP_SIGNALS}
+    try:
+        uvicorn.run(
+            "fraudguard.api:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+            access_log=False,  # the app logs every request as JSON with its request id
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _exit_stopped(signum: int, frame: object) -> None:
+    """Exit 0: the service was asked to stop (it has shut down, or had not started yet)."""
+    raise SystemExit(0)
 
 
 def _key_store() -> ApiKeyStore:
-    from fraudguard.api.enums import Role
-    from fraudguard.cases import create_db_engine
-    from fraudguard.cases.apikeys import ApiKeyStore
+    from fraudguard.auth import Role
+    from fraudguard.auth.keys import ApiKeyStore
     from fraudguard.config import get_settings
+    from fraudguard.db import create_db_engine
 
     settings = get_settings()
     engine = create_db_engine(settings.resolved_database_url, settings.sqlite_synchronous)

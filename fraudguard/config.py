@@ -38,10 +38,16 @@ class Settings(BaseSettings):
         description="Folder for local state: SQLite database, model registry, logs.",
     )
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default is a SQLite file under `home`."
+        default=None,
+        description="SQLAlchemy URL of the decision log, cases and stored API keys "
+        "(`postgresql+psycopg://...` to share them between workers and machines); default a "
+        "SQLite file under `home`.",
     )
     state_url: str = Field(
-        default="memory://", description="Velocity state store: memory:// or redis://host:port/db"
+        default="memory://",
+        description="Velocity state store: `memory://` (this process) or "
+        "`redis://[:password@]host:port/db[?key_prefix=...&retry_after_s=1&socket_timeout=0.25]`"
+        ", shared by every worker.",
     )
     dask_scheduler: str | None = Field(
         default=None,
@@ -63,33 +69,62 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description="How often the service looks for an edited rule pack or a newly promoted "
-        "model (0 = never).",
+        "model (0 = never). A broken pack or a refused model is logged; the last good one "
+        "stays live.",
     )
     rules_path: Path | None = Field(
         default=None, description="Rule pack (YAML file or folder); default the shipped pack."
     )
-    channels_path: Path | None = Field(default=None, description="Official channels YAML.")
-    promotions_path: Path | None = Field(default=None, description="Promotion catalogue YAML.")
-    number_prefixes_path: Path | None = Field(default=None, description="Prefix→operator CSV.")
-    number_segments_path: Path | None = Field(default=None, description="Segment→province CSV.")
-    lists_path: Path | None = Field(default=None, description="Block/allow lists YAML.")
-    ip_intel_path: Path | None = Field(default=None, description="Flagged IP ranges CSV.")
-    ip_regions_path: Path | None = Field(default=None, description="IP range→province CSV.")
+    channels_path: Path | None = Field(
+        default=None,
+        description="Official and authorised channels YAML; default the shipped file.",
+    )
+    promotions_path: Path | None = Field(
+        default=None, description="Promotion catalogue YAML; default the shipped file."
+    )
+    number_prefixes_path: Path | None = Field(
+        default=None, description="Number prefix→operator CSV; default the shipped file."
+    )
+    number_segments_path: Path | None = Field(
+        default=None,
+        description="Number segment→province CSV; default the shipped, illustrative table.",
+    )
+    lists_path: Path | None = Field(
+        default=None, description="Block/allow lists YAML; default the shipped file."
+    )
+    ip_intel_path: Path | None = Field(
+        default=None,
+        description="Flagged IP ranges CSV; default the shipped, illustrative table.",
+    )
+    ip_regions_path: Path | None = Field(
+        default=None,
+        description="IP range→province CSV; default the shipped, illustrative table.",
+    )
     api_keys: SecretStr | None = Field(
-        default=None, description="Start-up API keys as `key:role,key:role`; stored hashed."
+        default=None,
+        description="Start-up API keys as `key:role,key:role` (roles: scorer, analyst, "
+        "reviewer, admin); held hashed. More keys: `fraudguard keys add`.",
     )
     hmac_key: SecretStr = Field(
         default=SecretStr("fraudguard-dev-only-key"),
-        description="Key for hashing personal data used as keys; set it in production.",
+        description="Key for hashing personal data used as keys (velocity state, linked "
+        "cases) and for signing console sessions. Set it in production.",
     )
     failure_policy: FailurePolicy = Field(
-        default=FailurePolicy.FAIL_OPEN, description="What to do when the model or a store fails."
+        default=FailurePolicy.FAIL_OPEN,
+        description="Model or velocity store down: `fail_open` decides on what is left (rules "
+        "alone without a model), marked degraded; `fail_closed` sends every such order at "
+        "least to review.",
     )
-    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field(
+        default="INFO",
+        pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",
+        description="Level of the JSON log lines on stderr.",
+    )
     rate_limit: str = Field(
         default="2000/second",
-        description="Requests per API key, e.g. `2000/second` or `50/second;1000/minute` "
-        "(a batch counts each event); empty = no limit.",
+        description="Requests per API key in `limits` notation, e.g. `2000/second` or "
+        "`50/second;1000/minute` (`;` combines; a batch counts each event); empty = no limit.",
     )
     rate_limit_storage: str = Field(
         default="memory://",
@@ -101,17 +136,6 @@ class Settings(BaseSettings):
         pattern=r"^(NORMAL|FULL)$",
         description="SQLite decision log: NORMAL survives a process crash, FULL also a power "
         "cut (one fsync per group commit).",
-    )
-    pin_cpu: int | None = Field(
-        default=None,
-        ge=0,
-        description="Once started, keep every thread of the service process on this CPU "
-        "(one worker only; `fraudguard serve --pin-cpu`). Where the decision writer is a "
-        "thread (PostgreSQL, Redis state, synchronous=FULL) it and the event loop take "
-        "turns holding the GIL, and handing it between two cores costs cache traffic "
-        "(1.1-1.5x the throughput when pinned, measured with a writer thread); with the "
-        "embedded defaults the writer runs on the loop and pinning gained nothing. "
-        "Linux only.",
     )
     api_key_refresh_s: float = Field(
         default=5.0,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import itertools
 import logging
 import os
@@ -24,21 +22,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraudguard import __version__
-from fraudguard.api.auth import ApiKeys
 from fraudguard.api.cases import router as cases_router
+from fraudguard.api.console import answer_refusal
 from fraudguard.api.console import router as console_router
+from fraudguard.api.console_session import ConsoleRefusal
 from fraudguard.api.deps import Services
-from fraudguard.api.enums import Role
 from fraudguard.api.exceptions import error_response, fraudguard_error_response
+from fraudguard.api.fastpath import SCORE_PATH, SCORE_ROUTE, ScoreFastPath
 from fraudguard.api.logs import REQUEST_ID, configure_logging
 from fraudguard.api.metrics import ServiceMetrics
+from fraudguard.api.process import freeze_startup_objects, thaw
 from fraudguard.api.ratelimit import KeyRateLimiter
 from fraudguard.api.routes import router
-from fraudguard.api.score_endpoint import SCORE_ROUTE, ScoreEndpoint
-from fraudguard.cases import DecisionLog, decision_writer
-from fraudguard.cases.apikeys import ApiKeyStore
+from fraudguard.auth import ApiKeys, Role
+from fraudguard.auth.keys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
-from fraudguard.exceptions import ConfigError, FieldProblem, FraudGuardError
+from fraudguard.decisions import Decide, DecisionLog, decision_writer
+from fraudguard.exceptions import FraudGuardError
 from fraudguard.schema import BatchScoreRequest, Decision, PromotionClaim, RechargeEvent
 from fraudguard.scoring import Scorer, build_scorer
 
@@ -82,10 +82,12 @@ async def _refresh_keys(services: Services, store: ApiKeyStore, interval_s: floa
             _log.warning("API keys not refreshed: %s", type(error).__name__)
 
 
-def _decider(services: Services) -> Any:
+def _decider(scorer: Scorer, metrics: ServiceMetrics) -> Decide:
+    """What the decision writer calls for each new order: score it, count its rule hits."""
+
     def decide(event: RechargeEvent) -> tuple[Decision, Mapping[str, Any]]:
-        scored = services.scorer.score_one(event)
-        services.metrics.observe_rules(scored.rules)
+        scored = scorer.score_one(event)
+        metrics.observe_rules(scored.rules)
         return scored.decision, scored.features
 
     return decide
@@ -174,7 +176,7 @@ async def _watch(services: Services, interval_s: float) -> None:
 #: Routes that read their JSON body themselves (for 413/415 and per-item batch errors):
 #: their request schema is added to the OpenAPI document here.
 _REQUEST_BODIES: dict[str, type[BaseModel]] = {
-    "/v1/score": RechargeEvent,
+    SCORE_PATH: RechargeEvent,
     "/v1/score/batch": BatchScoreRequest,
     "/v1/promotions/verify": PromotionClaim,
 }
@@ -208,50 +210,12 @@ def _openapi_with_bodies(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-#: Full collections at most every 100 collections of the middle generation, not 10: with
-#: start-up frozen the long-lived set is small, so the 25% growth rule let one run every
-#: ~1.5 s under load (6-28 ms each, growing with the velocity state).
-_SERVICE_GC_THRESHOLDS = (700, 10, 100)
-
-
-def _freeze_startup_objects() -> tuple[int, int, int]:
-    """Leave what start-up built (reference data, rules, model, caches: ~350k objects) out
-    of every later garbage collection, and collect in full less often; returns the previous
-    thresholds. Each full collection scanned them all: 150-200 ms pauses under load, the
-    whole p99. Objects made afterwards are collected as usual."""
-    gc.collect()
-    gc.freeze()
-    previous = gc.get_threshold()
-    gc.set_threshold(*_SERVICE_GC_THRESHOLDS)
-    return previous
-
-
-def _check_cpu(cpu: int) -> None:
-    """Refuse a CPU this process may not run on, before the slow part of start-up."""
-    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-    if cpu not in allowed:
-        where = f"one of {sorted(allowed)}" if allowed else "unset: not supported here"
-        raise ConfigError(
-            "the CPU to pin the service to is not available",
-            [FieldProblem("FRAUDGUARD_PIN_CPU", f"must be {where}")],
-        )
-
-
-def _pin_threads(cpu: int) -> None:
-    """Every thread of this process on ``cpu`` (threads started later inherit it)."""
-    for task in os.listdir("/proc/self/task"):
-        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
-            os.sched_setaffinity(int(task), {cpu})
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The scoring service. Loads reference data, rules, velocity store, the promoted model
     (training one first when ``bootstrap_model`` and none is promoted) and the decision log
     at start-up."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    if settings.pin_cpu is not None:
-        _check_cpu(settings.pin_cpu)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -272,24 +236,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics.set_model(scorer.model_version, scorer.rules.version)
             metrics.follow_degraded(lambda: scorer.degraded)
             limiter = KeyRateLimiter(settings.rate_limit, settings.rate_limit_storage)
-            services = Services(scorer, log, None, keys, metrics, limiter)  # type: ignore[arg-type]
-            services.writer = decision_writer(
-                log, _decider(services), in_process_state=settings.state_url.startswith("memory")
+            writer = decision_writer(
+                log,
+                _decider(scorer, metrics),
+                in_process_state=settings.state_url.startswith("memory"),
             )
-            return services, key_store
+            return Services(scorer, log, writer, keys, metrics, limiter), key_store
 
         services, key_store = await run_in_threadpool(start)
         app.state.services = services
-        thresholds = _freeze_startup_objects()
-        if settings.pin_cpu is not None:  # after start-up: model training may use every core
-            _pin_threads(settings.pin_cpu)
+        thresholds = freeze_startup_objects()
         _log.info(
             "started",
             extra={
                 "model_version": services.scorer.model_version,
                 "ruleset_version": services.scorer.rules.version,
                 "api_keys": len(services.keys),
-                "pinned_cpu": settings.pin_cpu,
             },
         )
         tasks = [
@@ -305,8 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await services.writer.aclose()
             services.log.close()
             app.state.services = None
-            gc.unfreeze()  # what this app built may be collected again
-            gc.set_threshold(*thresholds)
+            thaw(thresholds)
 
     app = FastAPI(
         title="FraudGuard",
@@ -321,8 +282,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(FraudGuardError, _fraudguard_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ConsoleRefusal, answer_refusal)  # the console's own answers
     app.add_exception_handler(Exception, _unexpected)
 
-    app.add_middleware(ScoreEndpoint)
-    app.add_middleware(_Observe)  # added last: outermost, around ScoreEndpoint too
+    app.add_middleware(ScoreFastPath)  # see docs/adr/0001-score-fast-path.md
+    app.add_middleware(_Observe)  # added last: outermost, around the fast path too
     return app

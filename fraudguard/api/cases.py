@@ -15,10 +15,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import AwareDatetime
 
-from fraudguard.api.auth import ApiKey
-from fraudguard.api.deps import JsonBody, ServicesDep, _RequireRole
-from fraudguard.api.enums import Role
+from fraudguard.api.deps import JsonBody, RequireRole, ServicesDep
 from fraudguard.api.schemas import ErrorBody
+from fraudguard.auth import ApiKey, Role
 from fraudguard.cases import (
     Actor,
     AssignRequest,
@@ -68,7 +67,7 @@ def actor_id(key: ApiKey) -> str:
     return f"{key.role}:{key.key_id}"
 
 
-class _RequireActor(_RequireRole):
+class _RequireActor(RequireRole):
     """The existing key and role check, plus who the key is for the audit trail."""
 
     async def __call__(  # type: ignore[override]

@@ -2,29 +2,37 @@
 English, over the same :class:`~fraudguard.cases.CaseService` as the case API.
 
 * **Login** with an API key of role ``reviewer``, ``analyst`` or ``admin``. The key is checked
-  once and never stored: the session cookie (signed with itsdangerous under a key derived from
-  ``FRAUDGUARD_HMAC_KEY``; ``HttpOnly``, ``SameSite=Strict``, ``Secure`` over HTTPS, 8 hours)
-  holds the role, the audit id of the key and a CSRF token.
+  once and never stored: the signed session cookie holds the role, the audit id of the key
+  and a CSRF token (:mod:`fraudguard.api.console_session`).
 * **CSRF**: every form carries the session's token; a POST without the matching token is
-  refused (403) and changes nothing.
+  refused (403) by its ``CsrfChecked`` / ``CsrfSignedIn`` dependency and changes nothing.
 * Pages show phone numbers masked (``189****5678``) and no payer, instrument or device ids.
 """
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import pydantic
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fraudguard.api.cases import ACTING_ROLES, READING_ROLES, CasesDep, actor_id
+from fraudguard.api.console_session import (
+    ConsoleRefusal,
+    ConsoleSession,
+    CsrfChecked,
+    CsrfSignedIn,
+    SessionDep,
+    SignedIn,
+    SignInRequiredError,
+    forget_session,
+)
 from fraudguard.api.console_text import LANGUAGES, text_for
 from fraudguard.api.deps import ServicesDep
 from fraudguard.cases import (
@@ -38,13 +46,10 @@ from fraudguard.cases import (
     TransitionRequest,
 )
 from fraudguard.exceptions import FraudGuardError
-from fraudguard.privacy import hash_key
 from fraudguard.schema import DecisionOutcome, ReasonFamily
 
-__all__ = ["SESSION_COOKIE", "router"]
+__all__ = ["answer_refusal", "router"]
 
-SESSION_COOKIE = "fg_console"
-SESSION_MAX_AGE_S = 8 * 3600
 _STATIC = {"console.css": "text/css; charset=utf-8"}
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -58,72 +63,9 @@ _environment = Environment(
 templates = Jinja2Templates(env=_environment)
 
 
-class _Session:
-    """The console session as read from (and written back to) the signed cookie."""
-
-    def __init__(self, data: dict[str, Any], fresh: bool) -> None:
-        self.data = data
-        self.fresh = fresh
-
-    @property
-    def csrf(self) -> str:
-        return str(self.data["csrf"])
-
-    @property
-    def lang(self) -> str:
-        return str(self.data.get("lang", "zh"))
-
-    @property
-    def actor(self) -> Actor | None:
-        if "actor" not in self.data:
-            return None
-        return Actor(id=self.data["actor"], role=self.data["role"])
-
-
-def _serializer(services: ServicesDep) -> URLSafeTimedSerializer:
-    secret = hash_key("console-session", services.scorer.settings.hmac_key)
-    return URLSafeTimedSerializer(secret, salt="fraudguard-console")
-
-
-Serializer = Annotated[URLSafeTimedSerializer, Depends(_serializer)]
-
-
-def _session(request: Request, serializer: Serializer) -> _Session:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if raw:
-        try:
-            data = serializer.loads(raw, max_age=SESSION_MAX_AGE_S)
-            if isinstance(data, dict) and isinstance(data.get("csrf"), str):
-                return _Session(data, fresh=False)
-        except BadSignature:
-            pass
-    accept = request.headers.get("accept-language", "").lower()
-    lang = "en" if accept.startswith("en") else "zh"
-    return _Session({"csrf": secrets.token_urlsafe(32), "lang": lang}, fresh=True)
-
-
-SessionDep = Annotated[_Session, Depends(_session)]
-
-
-def _store(
-    response: Response, request: Request, session: _Session, serializer: URLSafeTimedSerializer
-) -> Response:
-    response.set_cookie(
-        SESSION_COOKIE,
-        serializer.dumps(session.data),
-        max_age=SESSION_MAX_AGE_S,
-        path="/console",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
-
-
 def _page(
     request: Request,
-    session: _Session,
-    serializer: URLSafeTimedSerializer,
+    session: ConsoleSession,
     template: str,
     status_code: int = 200,
     **context: Any,
@@ -150,7 +92,7 @@ def _page(
         "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'"
     )
     if session.fresh:
-        _store(response, request, session, serializer)
+        session.store(response, request)
     return response
 
 
@@ -169,17 +111,17 @@ def _safe_next(value: str | None) -> str:
     return "/console/cases"
 
 
-def _check_csrf(session: _Session, token: str) -> bool:
-    return not session.fresh and secrets.compare_digest(session.csrf, token)
-
-
-def _csrf_refused(
-    request: Request, session: _Session, serializer: URLSafeTimedSerializer
-) -> Response:
+async def answer_refusal(request: Request, exc: Exception) -> Response:
+    """The answer to a :class:`~fraudguard.api.console_session.ConsoleRefusal` raised by a
+    console dependency: the login page for a visitor, 403 for a POST without its token
+    (registered on the app for that class)."""
+    assert isinstance(exc, ConsoleRefusal)  # noqa: S101 - registered for this class only
+    if isinstance(exc, SignInRequiredError):
+        return _login_redirect(request)
+    session = exc.session
     return _page(
         request,
         session,
-        serializer,
         "error.html",
         status_code=403,
         message=text_for(session.lang)["csrf_refused"],
@@ -195,32 +137,25 @@ def console_home() -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(
-    request: Request, session: SessionDep, serializer: Serializer, next: str | None = None
-) -> Response:
-    return _page(request, session, serializer, "login.html", next=_safe_next(next), error=None)
+def login_page(request: Request, session: SessionDep, next: str | None = None) -> Response:
+    return _page(request, session, "login.html", next=_safe_next(next), error=None)
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
     services: ServicesDep,
-    session: SessionDep,
-    serializer: Serializer,
+    session: CsrfChecked,
     api_key: Annotated[str, Form(max_length=256)] = "",
-    csrf: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=512)] = "/console/cases",
 ) -> Response:
     t = text_for(session.lang)
-    if not _check_csrf(session, csrf):
-        return _csrf_refused(request, session, serializer)
     try:
         key = services.keys.authenticate(f"Bearer {api_key.strip()}")
     except FraudGuardError:
         return _page(
             request,
             session,
-            serializer,
             "login.html",
             401,
             next=_safe_next(next),
@@ -230,37 +165,19 @@ def login(
         return _page(
             request,
             session,
-            serializer,
             "login.html",
             403,
             next=_safe_next(next),
             error=t["login_role"],
         )
     # A new session (and CSRF token) at login: a token planted before login is useless.
-    fresh = _Session(
-        {
-            "csrf": secrets.token_urlsafe(32),
-            "lang": session.lang,
-            "actor": actor_id(key),
-            "role": key.role.value,
-        },
-        fresh=True,
-    )
-    return _store(_redirect(_safe_next(next)), request, fresh, serializer)
+    fresh = session.signed_in(actor_id(key), key.role.value)
+    return fresh.store(_redirect(_safe_next(next)), request)
 
 
 @router.post("/logout")
-def logout(
-    request: Request,
-    session: SessionDep,
-    serializer: Serializer,
-    csrf: Annotated[str, Form(max_length=256)] = "",
-) -> Response:
-    if not _check_csrf(session, csrf):
-        return _csrf_refused(request, session, serializer)
-    response = _redirect("/console/login")
-    response.delete_cookie(SESSION_COOKIE, path="/console")
-    return response
+def logout(_session: CsrfChecked) -> Response:
+    return forget_session(_redirect("/console/login"))
 
 
 @router.get("/lang/{lang}")
@@ -268,13 +185,12 @@ def switch_language(
     lang: str,
     request: Request,
     session: SessionDep,
-    serializer: Serializer,
     next: str | None = None,
 ) -> Response:
     """Switch the language (not a state change worth a CSRF token: only the display)."""
     if lang in LANGUAGES:
         session.data["lang"] = lang
-    return _store(_redirect(_safe_next(next)), request, session, serializer)
+    return session.store(_redirect(_safe_next(next)), request)
 
 
 @router.get("/static/{name}")
@@ -317,11 +233,7 @@ def _queue_query(request: Request) -> tuple[CaseQuery, dict[str, str], list[tupl
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def queue(
-    request: Request, session: SessionDep, serializer: Serializer, cases: CasesDep
-) -> Response:
-    if session.actor is None:
-        return _login_redirect(request)
+def queue(request: Request, _actor: SignedIn, session: SessionDep, cases: CasesDep) -> Response:
     query, raw, problems = _queue_query(request)
     page = cases.list_cases(query)
     pages = max(1, -(-page.total // page.page_size))
@@ -333,7 +245,6 @@ def queue(
     return _page(
         request,
         session,
-        serializer,
         "queue.html",
         page=page,
         pages=pages,
@@ -352,32 +263,27 @@ def queue(
 def case_page(
     case_id: str,
     request: Request,
+    actor: SignedIn,
     session: SessionDep,
-    serializer: Serializer,
     cases: CasesDep,
     done: str | None = None,
 ) -> Response:
-    actor = session.actor
-    if actor is None:
-        return _login_redirect(request)
     try:
         detail = cases.get_case(case_id, actor)
     except FraudGuardError as error:
         return _page(
             request,
             session,
-            serializer,
             "error.html",
             status_code=error.status_code,
             message=text_for(session.lang)["case_missing"],
         )
-    return _case(request, session, serializer, detail, notice=done)
+    return _case(request, session, detail, notice=done)
 
 
 def _case(
     request: Request,
-    session: _Session,
-    serializer: URLSafeTimedSerializer,
+    session: ConsoleSession,
     detail: Any,
     *,
     status_code: int = 200,
@@ -388,7 +294,6 @@ def _case(
     return _page(
         request,
         session,
-        serializer,
         "case.html",
         status_code,
         case=detail,
@@ -404,21 +309,16 @@ def _case(
 def _act(
     case_id: str,
     request: Request,
-    session: _Session,
-    serializer: URLSafeTimedSerializer,
+    actor: Actor,
+    session: ConsoleSession,
     cases: Any,
-    csrf: str,
-    action: Any,
+    action: Callable[[Actor], None],
     notice: str,
     form: dict[str, str] | None = None,
 ) -> Response:
-    """Run one case action from a form: login, role and CSRF first, errors shown on the
-    case page with the field named, success redirects (POST, redirect, GET)."""
-    actor = session.actor
-    if actor is None:
-        return _login_redirect(request)
-    if not _check_csrf(session, csrf):
-        return _csrf_refused(request, session, serializer)
+    """Run one case action from a form (signed in and CSRF checked by the route's
+    ``CsrfSignedIn``): the role first, errors shown on the case page with the field named,
+    success redirects (POST, redirect, GET)."""
     t = text_for(session.lang)
     if actor.role not in ACTING_ROLES:
         errors = [("role", t["read_only"])]
@@ -439,52 +339,47 @@ def _act(
     try:
         detail = cases.get_case(case_id, actor, record_view=False)
     except FraudGuardError:
-        return _page(
-            request, session, serializer, "error.html", status_code=404, message=t["case_missing"]
-        )
-    return _case(request, session, serializer, detail, status_code=status, errors=errors, form=form)
+        return _page(request, session, "error.html", status_code=404, message=t["case_missing"])
+    return _case(request, session, detail, status_code=status, errors=errors, form=form)
 
 
 @router.post("/cases/{case_id}/assign", response_class=HTMLResponse)
 def assign(
     case_id: str,
     request: Request,
+    actor: CsrfSignedIn,
     session: SessionDep,
-    serializer: Serializer,
     cases: CasesDep,
-    csrf: Annotated[str, Form(max_length=256)] = "",
     unassign: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     def run(actor: Actor) -> None:
         cases.assign(case_id, None if unassign else actor.id, actor)
 
-    return _act(case_id, request, session, serializer, cases, csrf, run, "assigned")
+    return _act(case_id, request, actor, session, cases, run, "assigned")
 
 
 @router.post("/cases/{case_id}/status", response_class=HTMLResponse)
 def change_status(
     case_id: str,
     request: Request,
+    actor: CsrfSignedIn,
     session: SessionDep,
-    serializer: Serializer,
     cases: CasesDep,
-    csrf: Annotated[str, Form(max_length=256)] = "",
     status: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     def run(actor: Actor) -> None:
         cases.transition(case_id, TransitionRequest.model_validate({"status": status}), actor)
 
-    return _act(case_id, request, session, serializer, cases, csrf, run, "status")
+    return _act(case_id, request, actor, session, cases, run, "status")
 
 
 @router.post("/cases/{case_id}/disposition", response_class=HTMLResponse)
 def dispose(
     case_id: str,
     request: Request,
+    actor: CsrfSignedIn,
     session: SessionDep,
-    serializer: Serializer,
     cases: CasesDep,
-    csrf: Annotated[str, Form(max_length=256)] = "",
     disposition: Annotated[str, Form(max_length=32)] = "",
     typology: Annotated[str, Form(max_length=32)] = "",
     comment: Annotated[str, Form(max_length=4000)] = "",
@@ -497,15 +392,13 @@ def dispose(
         cases.dispose(case_id, DispositionRequest.model_validate(body), actor)
 
     form = {"disposition": disposition, "typology": typology, "comment": comment}
-    return _act(case_id, request, session, serializer, cases, csrf, run, "disposition", form)
+    return _act(case_id, request, actor, session, cases, run, "disposition", form)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard_page(
-    request: Request, session: SessionDep, serializer: Serializer, cases: CasesDep
+    request: Request, _actor: SignedIn, session: SessionDep, cases: CasesDep
 ) -> Response:
-    if session.actor is None:
-        return _login_redirect(request)
     board = cases.dashboard(14)
     days = sorted({v.day for v in board.volume})
     families = sorted({v.family for v in board.volume})
@@ -515,7 +408,6 @@ def dashboard_page(
     return _page(
         request,
         session,
-        serializer,
         "dashboard.html",
         board=board,
         days=days,

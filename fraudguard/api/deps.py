@@ -8,22 +8,23 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Header, Request
 
-from fraudguard.api.auth import ApiKey, ApiKeys
-from fraudguard.api.enums import Role
 from fraudguard.api.exceptions import PayloadTooLargeError, UnsupportedMediaTypeError
 from fraudguard.api.metrics import ServiceMetrics
 from fraudguard.api.ratelimit import KeyRateLimiter
-from fraudguard.cases import DecisionLog, DecisionWriter, LoopDecisionWriter, Recorded
+from fraudguard.auth import ApiKey, ApiKeys, Role
+from fraudguard.decisions import DecisionLog, DecisionWriter, LoopDecisionWriter, Recorded
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, UnavailableError
 from fraudguard.schema import Decision, RechargeEvent
 from fraudguard.scoring import Scorer
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "SCORING_ROLES",
     "AnalystRole",
     "JsonBody",
     "LogDep",
     "MetricsDep",
+    "RequireRole",
     "ScorerDep",
     "ScorerRole",
     "Services",
@@ -96,7 +97,14 @@ def admit(services: Services, authorization: str | None, roles: tuple[Role, ...]
     return key
 
 
-class _RequireRole:
+#: Who may score orders (``POST /v1/score``, its fast path, and the batch route).
+SCORING_ROLES = (Role.SCORER, Role.ADMIN)
+
+
+class RequireRole:
+    """A dependency admitting keys of ``roles`` (:func:`admit`); it answers the role and
+    leaves the key on ``request.state.api_key``."""
+
     def __init__(self, *roles: Role) -> None:
         self.roles = roles
 
@@ -112,8 +120,8 @@ class _RequireRole:
         return key.role
 
 
-ScorerRole = Annotated[Role, Depends(_RequireRole(Role.SCORER, Role.ADMIN))]
-AnalystRole = Annotated[Role, Depends(_RequireRole(Role.SCORER, Role.ANALYST, Role.ADMIN))]
+ScorerRole = Annotated[Role, Depends(RequireRole(*SCORING_ROLES))]
+AnalystRole = Annotated[Role, Depends(RequireRole(Role.SCORER, Role.ANALYST, Role.ADMIN))]
 
 
 def _bad_body(message: str) -> InputError:

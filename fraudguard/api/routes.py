@@ -1,6 +1,6 @@
 """Thin routes: parse, call the scorer and the decision log, answer.
 
-``POST /v1/score`` is served by :mod:`fraudguard.api.score_endpoint`, ahead of these.
+``POST /v1/score`` is served by :mod:`fraudguard.api.fastpath`, ahead of these.
 """
 
 from __future__ import annotations

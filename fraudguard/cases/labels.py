@@ -28,8 +28,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from fraudguard.cases.enums import AuditAction, Disposition
-from fraudguard.cases.models import AuditRow, CaseRow
-from fraudguard.cases.service import case_label, create_db_engine
+from fraudguard.cases.schemas import case_label
+from fraudguard.db import AuditRow, CaseRow, create_db_engine
 from fraudguard.exceptions import FieldProblem, InputError
 
 __all__ = ["LABEL_COLUMNS", "export_labels", "record_export"]

@@ -17,6 +17,7 @@ from fraudguard.cases.enums import (
     FraudTypology,
     LinkKind,
 )
+from fraudguard.exceptions import FieldProblem, InputError
 from fraudguard.schema import Decision, DecisionOutcome, ReasonFamily
 
 __all__ = [
@@ -37,7 +38,27 @@ __all__ = [
     "Signal",
     "SignalGroup",
     "TransitionRequest",
+    "case_label",
+    "parse_case_id",
 ]
+
+_CASE_ID = re.compile(r"^case-(\d{1,12})$")
+
+
+def case_label(number: int) -> str:
+    """``case-000042`` for case 42."""
+    return f"case-{number:06d}"
+
+
+def parse_case_id(case_id: str) -> int:
+    """``case-000042`` -> 42; anything else is a 422 naming ``case_id``."""
+    match = _CASE_ID.fullmatch(case_id)
+    if match is None:
+        raise InputError(
+            "the case id is invalid", [FieldProblem("case_id", "use the form case-000042")]
+        )
+    return int(match.group(1))
+
 
 MAX_PAGE_SIZE = 200
 _ASSIGNEE = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")

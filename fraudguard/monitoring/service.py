@@ -37,7 +37,7 @@ from fraudguard.monitoring.schemas import (
     ScoreDrift,
     WindowSummary,
 )
-from fraudguard.reference._files import read_yaml_model
+from fraudguard.reference.files import read_yaml_model
 from fraudguard.rules import FrameEvaluation, RuleSet
 from fraudguard.schema import FLAT_COLUMNS, DecisionOutcome
 from fraudguard.scoring import Scorer

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fraudguard.config import Settings
 from fraudguard.exceptions import FieldProblem, ReferenceDataError
-from fraudguard.reference._files import read_csv_rows, read_yaml_model
+from fraudguard.reference.files import read_csv_rows, read_yaml_model
 from fraudguard.reference.ranges import CidrTable
 from fraudguard.reference.schemas import (
     ChannelsFile,

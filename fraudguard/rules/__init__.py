@@ -1,5 +1,5 @@
 """Declarative fraud rules: YAML packs, compiled once, evaluated online, in batch and in
-backtests. See :mod:`fraudguard.rules.engine` for the condition language and its names,
+backtests. See :mod:`fraudguard.rules.symbols` for the condition language and its names,
 :mod:`fraudguard.rules.schemas` for the file format.
 
 Typical use::
@@ -11,16 +11,14 @@ Typical use::
 """
 
 from fraudguard.rules.backtest import BacktestReport, backtest, backtest_files
-from fraudguard.rules.engine import (
-    EVENT_SYMBOLS,
-    LIST_SYMBOLS,
+from fraudguard.rules.enums import RuleAction, RuleMode
+from fraudguard.rules.ruleset import (
     FrameEvaluation,
     RuleEvaluation,
     RuleHit,
     RuleSet,
     ruleset_version,
 )
-from fraudguard.rules.enums import RuleAction, RuleMode
 from fraudguard.rules.schemas import Rule, RuleFile
 from fraudguard.rules.service import (
     DEFAULT_PACK_DIR,
@@ -29,6 +27,7 @@ from fraudguard.rules.service import (
     load_rules,
     read_pack,
 )
+from fraudguard.rules.symbols import EVENT_SYMBOLS, LIST_SYMBOLS
 
 __all__ = [
     "DEFAULT_PACK_DIR",

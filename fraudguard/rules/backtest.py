@@ -33,8 +33,8 @@ from fraudguard.exceptions import ConfigError, DataFileError
 from fraudguard.features.base import FeatureKind
 from fraudguard.files import read_events
 from fraudguard.reference import ReferenceData
-from fraudguard.rules.engine import FrameEvaluation, RuleSet
 from fraudguard.rules.enums import RuleAction
+from fraudguard.rules.ruleset import FrameEvaluation, RuleSet
 from fraudguard.rules.service import load_rules
 
 __all__ = ["BacktestReport", "backtest", "backtest_files"]

@@ -23,16 +23,11 @@ import yaml
 
 from fraudguard.exceptions import FieldProblem, RuleError
 from fraudguard.features.base import FeatureKind
-from fraudguard.reference._files import Loc, _line_for, _node_lines, read_yaml_model
+from fraudguard.reference.files import Loc, line_for, node_lines, read_yaml_model
 from fraudguard.reference.schemas import ListsFile
-from fraudguard.rules.engine import (
-    ConditionError,
-    RuleEvaluation,
-    RuleSet,
-    Symbols,
-    compile_rule,
-)
+from fraudguard.rules.ruleset import RuleEvaluation, RuleSet, compile_rule
 from fraudguard.rules.schemas import Rule, RuleFile
+from fraudguard.rules.symbols import ConditionError, Symbols
 
 __all__ = [
     "DEFAULT_PACK_DIR",
@@ -64,7 +59,7 @@ class PackFile:
     def where(self, index: int, field: str) -> str:
         """``file:line: RULE-ID: field`` for the field of the ``index``-th rule."""
         rule = self.content.rules[index]
-        line = _line_for(("rules", index, field), self.lines)
+        line = line_for(("rules", index, field), self.lines)
         return f"{self.path}:{line}: {rule.id}: {field}"
 
 
@@ -103,7 +98,7 @@ def _read_file(path: Path) -> PackFile:
     lines: dict[Loc, int] = {}
     node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     if node is not None:  # never None once the file validated, but compose may say so
-        _node_lines(node, (), lines)
+        node_lines(node, (), lines)
     return PackFile(path, content, lines)
 
 

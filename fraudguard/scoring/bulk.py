@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from fraudguard.rules import BacktestReport
-    from fraudguard.rules.engine import FrameEvaluation
+    from fraudguard.rules.ruleset import FrameEvaluation
     from fraudguard.scoring.service import Scorer
 
 __all__ = [
@@ -216,7 +216,7 @@ def backtest_file(
     """:func:`fraudguard.rules.backtest_files` on a Dask cluster, partition by partition:
     the same report (velocity in one ordered pass, rules evaluated on the workers)."""
     from fraudguard.rules import backtest
-    from fraudguard.rules.engine import FrameEvaluation
+    from fraudguard.rules.ruleset import FrameEvaluation
 
     parts = partitions(data)
     job = _Job(uuid.uuid4().hex, settings, None, str(rules_path))

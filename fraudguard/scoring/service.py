@@ -35,7 +35,7 @@ import pandas as pd
 
 from fraudguard.config import FailurePolicy, Settings
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, StateStoreError
-from fraudguard.features import FeatureExtractor, FeatureSpec, PromotionStatus, StateStore
+from fraudguard.features import FeatureExtractor, FeatureSpec, StateStore
 from fraudguard.models import LoadedModel
 from fraudguard.models.explain import Contribution
 from fraudguard.reference import ReferenceData
@@ -44,9 +44,7 @@ from fraudguard.schema import (
     FLAT_COLUMNS,
     Decision,
     DecisionOutcome,
-    MatchedPromotion,
     PromotionClaim,
-    PromotionVerdict,
     PromotionVerification,
     Reason,
     ReasonFamily,
@@ -54,6 +52,8 @@ from fraudguard.schema import (
     Severity,
     to_flat,
 )
+from fraudguard.scoring.promotions import SEVERITY_ORDER, verify_promotion
+from fraudguard.scoring.reload import Reloader
 from fraudguard.scoring.schemas import RULES_ONLY_SCORES, ScoredEvent
 
 __all__ = ["MAX_FUTURE", "MODEL_UNAVAILABLE", "STATE_UNAVAILABLE", "Scorer", "build_scorer"]
@@ -85,22 +85,7 @@ _WARM_UP_ORDER: dict[str, Any] = {
     "network": {"ip": "36.110.14.2", "type": "wifi", "ssid": "Airport-Free"},
     "promotion": {"code": "YD-DOUBLE11", "discount": 5},
 }
-_SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
 _RANK = {DecisionOutcome.ALLOW: 0, DecisionOutcome.REVIEW: 1, DecisionOutcome.BLOCK: 2}
-_FAKE_STATUSES = frozenset(
-    {
-        PromotionStatus.UNKNOWN_CODE,
-        PromotionStatus.EXCESSIVE,
-        PromotionStatus.OUT_OF_WINDOW,
-        PromotionStatus.WRONG_OPERATOR,
-        PromotionStatus.WRONG_PROVINCE,
-        PromotionStatus.WRONG_CHANNEL,
-        PromotionStatus.WRONG_DENOMINATION,
-        PromotionStatus.UNCODED_DISCOUNT,
-    }
-)
-_VERIFY_FAMILIES = frozenset({ReasonFamily.FAKE_DISCOUNT, ReasonFamily.SUSPICIOUS_PLATFORM})
-
 MODEL_UNAVAILABLE = Reason(
     code="MODEL.UNAVAILABLE",
     family=ReasonFamily.MODEL,
@@ -169,7 +154,7 @@ class Scorer:
         self.model = model
         self.settings = settings
         self.specs: dict[str, FeatureSpec] = extractor.specs
-        self._rules_stamp = self._rule_files_stamp()
+        self._reloader = Reloader(self)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -191,43 +176,9 @@ class Scorer:
 
     def refresh(self) -> bool:
         """Pick up an edited rule pack and a newly promoted (or rolled back) model, without
-        a restart. Whatever fails to load is logged and the current one stays live.
-        Returns whether anything changed."""
-        changed = self._refresh_rules()
-        return self._refresh_model() or changed
-
-    def _rule_files_stamp(self) -> tuple[tuple[str, float], ...]:
-        path = self.rules.path
-        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-        return tuple((str(f), f.stat().st_mtime) for f in files if f.exists())
-
-    def _refresh_rules(self) -> bool:
-        stamp = self._rule_files_stamp()
-        if stamp == self._rules_stamp:
-            return False
-        self._rules_stamp = stamp
-        before = self.rules.version
-        try:
-            self.rules.reload()
-        except FraudGuardError:
-            return False  # RuleRegistry logged it; the last good pack stays live
-        return self.rules.version != before
-
-    def _refresh_model(self) -> bool:
-        from fraudguard.models import ModelRegistry
-
-        registry = ModelRegistry(self.settings.resolved_model_registry)
-        try:
-            promoted = registry.promoted()
-            if promoted is None or promoted.version == self.model_version:
-                return False
-            fresh = registry.load(promoted.version)
-        except (FraudGuardError, OSError, ValueError) as error:
-            _log.error("promoted model not loaded, keeping the current one: %s", error)
-            return False
-        _log.info("model %s -> %s", self.model_version, fresh.manifest.version)
-        self.model = fresh  # one reference swap: requests see the old or the new model
-        return True
+        a restart (:class:`~fraudguard.scoring.reload.Reloader`). Returns whether anything
+        changed."""
+        return self._reloader.refresh()
 
     def warm_up(self) -> None:
         """Run the stateless path (features without velocity, rules, model) on a built-in
@@ -324,7 +275,7 @@ class Scorer:
         explain: Explain,
     ) -> Decision:
         ruleset_version = evaluation.ruleset_version
-        rule_reasons = sorted(evaluation.reasons, key=lambda r: _SEVERITY_ORDER[r.severity])
+        rule_reasons = sorted(evaluation.reasons, key=lambda r: SEVERITY_ORDER[r.severity])
         model = self.model
         if model is None or model_score is None:
             return self._decide_degraded(transaction_id, evaluation, rule_reasons, allowlisted)
@@ -505,66 +456,9 @@ class Scorer:
     # --- promotions ----------------------------------------------------------------------
 
     def verify_promotion(self, claim: PromotionClaim) -> PromotionVerification:
-        """Is the promotion the payer was shown genuine? Uses no velocity state."""
-        row: dict[str, Any] = dict.fromkeys(FLAT_COLUMNS)
-        row.update(
-            transaction_id="promotion-check",
-            event_time=claim.event_time,
-            msisdn=claim.msisdn,
-            amount=claim.amount,
-            paid_amount=claim.paid_amount,
-            channel=claim.channel,
-        )
-        for part in ("platform", "promotion"):
-            for name, value in getattr(claim, part).model_dump().items():
-                row[f"{part}_{name}"] = value
-        features: dict[str, Any] = {}
-        for group in self.extractor.groups:
-            features.update(group.transform_one(row))
-        evaluation = self.rules.current.evaluate({**row, **features})
-        reasons = sorted(
-            (r for r in evaluation.reasons if r.family in _VERIFY_FAMILIES),
-            key=lambda r: _SEVERITY_ORDER[r.severity],
-        )
-        status = features.get("promo_status")
-        lookalike = any(
-            bool(features.get(name))
-            for name in (
-                "platform_lookalike",
-                "promotion_url_lookalike",
-                "platform_domain_blocklisted",
-                "promotion_url_blocklisted",
-            )
-        )
-        if lookalike or status in _FAKE_STATUSES:
-            verdict = PromotionVerdict.FAKE
-            if not reasons:
-                reasons.append(_status_reason(str(status), lookalike))
-        elif status == PromotionStatus.GENUINE or bool(features.get("promo_registered")):
-            verdict = PromotionVerdict.GENUINE
-        else:
-            verdict = PromotionVerdict.UNKNOWN
-        return PromotionVerification(
-            verdict=verdict, reasons=reasons, matched_promotion=self._matched(claim)
-        )
-
-    def _matched(self, claim: PromotionClaim) -> MatchedPromotion | None:
-        code = claim.promotion.code
-        promo = self.reference.promotions_by_code.get(code) if code else None
-        if promo is None:
-            return None
-        offer = next((o for o in promo.offers if o.face_value == claim.amount), promo.offers[0])
-        operator = self.reference.operator_of(claim.msisdn)
-        return MatchedPromotion(
-            code=promo.code,
-            operator=operator if operator in promo.operators else promo.operators[0],
-            title=promo.title,
-            face_value=offer.face_value,
-            price=offer.price,
-            bonus=offer.bonus,
-            valid_from=promo.valid_from,
-            valid_to=promo.valid_to,
-        )
+        """Is the promotion the payer was shown genuine? Uses no velocity state
+        (:func:`~fraudguard.scoring.promotions.verify_promotion`)."""
+        return verify_promotion(claim, self.reference, self.extractor, self.rules.current)
 
 
 class _ModelInputs:
@@ -582,26 +476,6 @@ class _ModelInputs:
                 (name, self._context[name].to_numpy()) for name in columns if name in self._context
             )
         return {name: values[i] for name, values in arrays.items()}
-
-
-def _status_reason(status: str, lookalike: bool) -> Reason:
-    if lookalike:
-        return Reason(
-            code="SUSPICIOUS_PLATFORM.LOOKALIKE",
-            family=ReasonFamily.SUSPICIOUS_PLATFORM,
-            severity=Severity.HIGH,
-            source="verify",
-            message="The platform or advertised page imitates an official one",
-            message_zh="支付平台或宣传页面仿冒官方",
-        )
-    return Reason(
-        code=f"FAKE_DISCOUNT.{status.upper()}",
-        family=ReasonFamily.FAKE_DISCOUNT,
-        severity=Severity.HIGH,
-        source="verify",
-        message=f"The promotion does not match the official catalogue ({status})",
-        message_zh=f"该优惠与运营商官方活动目录不符({status})",
-    )
 
 
 def build_scorer(
@@ -628,7 +502,6 @@ def build_scorer(
 
 
 def _load_model(settings: Settings, reference_version: str) -> LoadedModel | None:
-    from fraudguard.exceptions import FraudGuardError
     from fraudguard.models import ModelRegistry, ensure_promoted_model
 
     registry = ModelRegistry(settings.resolved_model_registry)

@@ -29,25 +29,6 @@ def test_serve_help_mentions_per_process_state() -> None:
     assert "memory://" in result.output
 
 
-def _captured_run(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """Replace uvicorn.run with a recorder of the CPU the app would be pinned to."""
-    import os
-
-    import uvicorn
-
-    from fraudguard.config import get_settings
-
-    seen: list[str | None] = []
-    monkeypatch.setattr(
-        uvicorn, "run", lambda *a, **k: seen.append(os.environ.get("FRAUDGUARD_PIN_CPU"))
-    )
-    # set, then removed: monkeypatch then deletes whatever serve writes there afterwards
-    monkeypatch.setenv("FRAUDGUARD_PIN_CPU", "")
-    monkeypatch.delenv("FRAUDGUARD_PIN_CPU")
-    get_settings.cache_clear()
-    return seen
-
-
 @pytest.fixture(autouse=True)
 def _fresh_settings_and_collector() -> Any:
     import gc
@@ -57,7 +38,7 @@ def _fresh_settings_and_collector() -> Any:
     thresholds = gc.get_threshold()
     yield
     gc.set_threshold(*thresholds)  # serve holds full collections off until the app starts
-    get_settings.cache_clear()  # serve may have changed FRAUDGUARD_PIN_CPU
+    get_settings.cache_clear()  # serve read (and cached) this test's settings
 
 
 def test_no_full_collection_runs_while_the_service_starts(
@@ -74,23 +55,3 @@ def test_no_full_collection_runs_while_the_service_starts(
     [(seen_young, seen_middle, seen_full)] = seen
     assert (seen_young, seen_middle) == (young, middle)  # young collections still run
     assert seen_full >= 1_000_000
-
-
-def test_pin_cpu_reaches_the_app_and_nothing_is_pinned_by_default(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    seen = _captured_run(monkeypatch)
-    assert CliRunner().invoke(app, ["serve"]).exit_code == 0
-    assert CliRunner().invoke(app, ["serve", "--pin-cpu", "0"]).exit_code == 0
-    assert seen == [None, "0"]
-
-
-def test_pinning_several_workers_is_refused_naming_the_option(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    seen = _captured_run(monkeypatch)
-    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--pin-cpu", "0"])
-    assert result.exit_code != 0
-    assert "--pin-cpu" in result.output
-    assert "single worker" in result.output
-    assert seen == []

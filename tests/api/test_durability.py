@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fraudguard.cases import DecisionLog
+from fraudguard.decisions import DecisionLog
 from fraudguard.schema import RechargeEvent
 from tests.api.conftest import KEYS, serve, server_env
 from tests.scoring.conftest import event_body

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fraudguard.api import create_app
-from fraudguard.cases import DecisionLog
+from fraudguard.decisions import DecisionLog
 from fraudguard.models import ModelRegistry
 from fraudguard.schema import RechargeEvent
 from tests.api.conftest import KEYS, running, serve, server_env, service_settings

@@ -15,12 +15,12 @@ from fraudguard.cases import (
     Actor,
     CaseQuery,
     CaseService,
-    DecisionLog,
     DispositionRequest,
     audit_trail,
     export_labels,
 )
 from fraudguard.cli import app
+from fraudguard.decisions import DecisionLog
 from fraudguard.exceptions import InputError
 from fraudguard.schema import Decision, DecisionOutcome, Reason, ReasonFamily
 from tests.scoring.conftest import make_event

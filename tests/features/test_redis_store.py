@@ -8,6 +8,7 @@ run a private ``redis-server`` on a free port.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -188,12 +189,36 @@ def test_an_unreachable_redis_fails_fast_and_names_no_secret() -> None:
         store.observe(observation)
     assert "s3cret" not in str(caught.value)
     assert not store.available
-    # The breaker is open: the next calls fail at once, without a connection attempt.
-    begin = time.perf_counter()
-    for _ in range(50):
+
+
+def _drain(listener: socket.socket) -> int:
+    """Connections the kernel completed on ``listener`` since the last drain."""
+    count = 0
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1
+
+
+def test_an_open_breaker_fails_without_a_connection_attempt() -> None:
+    # A server that accepts connections and never answers: each attempt is counted by the
+    # kernel's backlog whether or not anything calls accept(), so no timing is involved.
+    with socket.create_server(("127.0.0.1", 0), backlog=128) as listener:
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        store = redis_store(f"redis://127.0.0.1:{port}/0?socket_timeout=0.2&retry_after_s=3600")
+        observation = [Observation("payer:1", T, 100, ("m",))]
         with pytest.raises(StateStoreError):
             store.observe(observation)
-    assert time.perf_counter() - begin < 0.5
+        assert _drain(listener) >= 1  # the first call did try the server
+        for _ in range(50):
+            with pytest.raises(StateStoreError):
+                store.observe(observation)
+        assert _drain(listener) == 0  # the breaker answered all fifty itself
+        assert not store.available
 
 
 def test_recovers_when_redis_comes_back(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from fraudguard.features.base import FeatureKind
 from fraudguard.reference.schemas import ListsFile
 from fraudguard.rules import Rule, RuleSet
-from fraudguard.rules.engine import ConditionError, Symbols, compile_condition
+from fraudguard.rules.compiler import compile_condition
+from fraudguard.rules.symbols import ConditionError, Symbols
 
 FEATURES = {
     "f1": FeatureKind.FLOAT,

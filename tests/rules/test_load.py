@@ -9,7 +9,7 @@ import pytest
 
 from fraudguard.exceptions import RuleError
 from fraudguard.rules import RuleAction, RuleMode, load_rules
-from fraudguard.rules.engine import Symbols
+from fraudguard.rules.symbols import Symbols
 from tests.rules.conftest import FEATURES, rule
 
 Writer = Callable[..., Path]

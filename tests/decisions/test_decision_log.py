@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from fraudguard.cases import DecisionLog
+from fraudguard.decisions import DecisionLog
 from fraudguard.exceptions import ConflictError
 from fraudguard.schema import Decision, DecisionOutcome, Reason, ReasonFamily, RechargeEvent
-from tests.postgres import fresh_database
 from tests.scoring.conftest import make_event
 
 KEY = "test-hmac-key"
@@ -76,7 +75,20 @@ def _exercise(log: DecisionLog) -> None:
     assert log.find(make_event(transaction_id="ord-new")) is None
 
 
-def test_record_is_idempotent_and_conflicts_on_sqlite(log: DecisionLog, tmp_path: Path) -> None:
+@pytest.fixture
+def any_log(database_url: str) -> Iterator[DecisionLog]:
+    """An empty decision log on each backend (``database_url``)."""
+    decisions = DecisionLog(database_url, KEY)
+    decisions.create_tables()
+    yield decisions
+    decisions.close()
+
+
+def test_record_is_idempotent_and_conflicts(any_log: DecisionLog) -> None:
+    _exercise(any_log)
+
+
+def test_sqlite_file_is_wal_and_holds_no_personal_data(log: DecisionLog, tmp_path: Path) -> None:
     _exercise(log)
     raw = sqlite3.connect(tmp_path / "fg.db")
     try:
@@ -165,21 +177,6 @@ def test_primary_key_race_rereads(log: DecisionLog, monkeypatch: pytest.MonkeyPa
     assert log.count_cases() == 1
 
 
-def _on_postgresql(exercise: Callable[[DecisionLog], None]) -> None:
-    with fresh_database() as url:
-        log = DecisionLog(url, KEY)
-        log.create_tables()
-        try:
-            exercise(log)
-        finally:
-            log.close()
-
-
-@pytest.mark.integration
-def test_record_on_postgresql() -> None:
-    _on_postgresql(_exercise)
-
-
 def _group(log: DecisionLog, prefix: str) -> list[tuple[RechargeEvent, Decision, dict[str, float]]]:
     items = []
     for i in range(6):
@@ -214,13 +211,8 @@ def _exercise_many(log: DecisionLog) -> None:
         log.record_many([items[0], items[0]])
 
 
-def test_record_many_on_sqlite(log: DecisionLog) -> None:
-    _exercise_many(log)
-
-
-@pytest.mark.integration
-def test_record_many_on_postgresql() -> None:
-    _on_postgresql(_exercise_many)
+def test_record_many(any_log: DecisionLog) -> None:
+    _exercise_many(any_log)
 
 
 def _race_across_processes_like(url: str) -> None:
@@ -249,14 +241,8 @@ def _race_across_processes_like(url: str) -> None:
             log.close()
 
 
-def test_concurrent_groups_settle_on_one_decision_sqlite(tmp_path: Path) -> None:
-    _race_across_processes_like(f"sqlite:///{tmp_path / 'race.db'}")
-
-
-@pytest.mark.integration
-def test_concurrent_groups_settle_on_one_decision_postgresql() -> None:
-    with fresh_database() as url:
-        _race_across_processes_like(url)
+def test_concurrent_groups_settle_on_one_decision(database_url: str) -> None:
+    _race_across_processes_like(database_url)
 
 
 def test_unreachable_database_is_503(tmp_path: Path) -> None:
@@ -273,7 +259,7 @@ def test_unreachable_database_is_503(tmp_path: Path) -> None:
 
 
 def test_writer_scores_each_order_once_and_answers_each_on_its_own(log: DecisionLog) -> None:
-    from fraudguard.cases import DecisionWriter
+    from fraudguard.decisions import DecisionWriter
     from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
 
     scored: list[str] = []
@@ -309,7 +295,7 @@ def test_writer_scores_each_order_once_and_answers_each_on_its_own(log: Decision
 
 
 def test_writer_reports_an_unreachable_database_to_every_waiting_request() -> None:
-    from fraudguard.cases import DecisionWriter
+    from fraudguard.decisions import DecisionWriter
     from fraudguard.exceptions import UnavailableError
 
     log = DecisionLog("postgresql+psycopg://postgres@127.0.0.1:1/none", KEY)
@@ -420,7 +406,7 @@ def test_background_checkpoints_move_the_wal_without_any_commit_doing_it(
 def test_loop_writer_scores_each_order_once_and_answers_each_on_its_own(
     log: DecisionLog,
 ) -> None:
-    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.decisions import LoopDecisionWriter
     from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
 
     scored: list[str] = []
@@ -454,7 +440,7 @@ def test_loop_writer_scores_each_order_once_and_answers_each_on_its_own(
 def test_loop_writer_commits_the_orders_of_one_loop_turn_together(
     log: DecisionLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.decisions import LoopDecisionWriter
 
     groups: list[int] = []
     settle = log.settle
@@ -477,7 +463,7 @@ def test_loop_writer_commits_the_orders_of_one_loop_turn_together(
 
 
 def test_loop_writer_keeps_one_connection_and_replaces_a_broken_one(log: DecisionLog) -> None:
-    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.decisions import LoopDecisionWriter
     from fraudguard.exceptions import UnavailableError
 
     writer = LoopDecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
@@ -503,7 +489,7 @@ def test_loop_writer_keeps_one_connection_and_replaces_a_broken_one(log: Decisio
 
 
 def test_loop_writer_reports_an_unreachable_database_to_every_waiting_request() -> None:
-    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.decisions import LoopDecisionWriter
     from fraudguard.exceptions import UnavailableError
 
     log = DecisionLog("postgresql+psycopg://postgres@127.0.0.1:1/none", KEY)
@@ -542,7 +528,7 @@ def test_the_writer_runs_on_the_loop_only_when_no_group_waits_on_io(
     in_process_state: bool,
     expected: str,
 ) -> None:
-    from fraudguard.cases import decision_writer
+    from fraudguard.decisions import decision_writer
 
     log = DecisionLog(url.format(tmp=tmp_path), KEY, synchronous, background_checkpoints=background)
     writer = decision_writer(
@@ -563,7 +549,7 @@ def _stored_rows_read_back_through_sqlalchemy(log: DecisionLog) -> None:
     import pandas as pd
     from sqlalchemy.orm import Session
 
-    from fraudguard.cases import DecisionRow
+    from fraudguard.db import DecisionRow
 
     event = make_event(transaction_id="drv-1", amount=30.0)
     # Events built from a DataFrame row carry pandas Timestamps, not datetimes.
@@ -603,21 +589,16 @@ def _stored_rows_read_back_through_sqlalchemy(log: DecisionLog) -> None:
     assert raw["drv-1"] == raw["drv-core"]
 
 
-def test_driver_statements_store_what_sqlalchemy_would_on_sqlite(log: DecisionLog) -> None:
-    _stored_rows_read_back_through_sqlalchemy(log)
-
-
-@pytest.mark.integration
-def test_driver_statements_store_what_sqlalchemy_would_on_postgresql() -> None:
-    _on_postgresql(_stored_rows_read_back_through_sqlalchemy)
+def test_driver_statements_store_what_sqlalchemy_would(any_log: DecisionLog) -> None:
+    _stored_rows_read_back_through_sqlalchemy(any_log)
 
 
 def test_driver_errors_surface_as_sqlalchemys_without_the_values(log: DecisionLog) -> None:
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm import Session
 
-    from fraudguard.cases import DecisionRow
-    from fraudguard.cases._driver import DriverStatements
+    from fraudguard.db import DecisionRow
+    from fraudguard.decisions._driver import DriverStatements
 
     event = make_event(transaction_id="drv-dup")
     log.record(event, _decision(event, DecisionOutcome.ALLOW), {})
@@ -640,7 +621,7 @@ def test_driver_errors_surface_as_sqlalchemys_without_the_values(log: DecisionLo
 def test_loop_writer_answers_the_others_when_a_waiting_request_is_cancelled(
     log: DecisionLog,
 ) -> None:
-    from fraudguard.cases import LoopDecisionWriter
+    from fraudguard.decisions import LoopDecisionWriter
 
     writer = LoopDecisionWriter(log, lambda e: (_decision(e, DecisionOutcome.ALLOW), {}))
     orders = [make_event(transaction_id=f"cancel-{i}") for i in range(3)]

@@ -21,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Dialect, Table, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from fraudguard.cases.models import DecisionRow
+from fraudguard.db import DecisionRow
 
 __all__ = ["DriverStatements"]
 

@@ -12,24 +12,24 @@ import yaml
 
 from fraudguard.exceptions import DataFileError, FieldProblem
 
-__all__ = ["read_csv_rows", "read_yaml_model"]
+__all__ = ["Loc", "line_for", "node_lines", "read_csv_rows", "read_yaml_model"]
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 Loc = tuple[str | int, ...]
 
 
-def _node_lines(node: yaml.Node, path: Loc, lines: dict[Loc, int]) -> None:
+def node_lines(node: yaml.Node, path: Loc, lines: dict[Loc, int]) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             lines[(*path, key.value)] = key.start_mark.line + 1
-            _node_lines(value, (*path, key.value), lines)
+            node_lines(value, (*path, key.value), lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _node_lines(item, (*path, index), lines)
+            node_lines(item, (*path, index), lines)
 
 
-def _line_for(loc: Sequence[str | int], lines: dict[Loc, int]) -> int:
+def line_for(loc: Sequence[str | int], lines: dict[Loc, int]) -> int:
     path = tuple(loc)
     while path and path not in lines:
         path = path[:-1]
@@ -42,7 +42,7 @@ def _problems(
     problems = []
     for error in exc.errors(include_url=False, include_input=False):
         loc = error["loc"]
-        where = line if line_of is None else _line_for(loc, line_of)
+        where = line if line_of is None else line_for(loc, line_of)
         field = ".".join(str(p) for p in loc) or "(document)"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
@@ -69,7 +69,7 @@ def read_yaml_model(path: Path, model: type[ModelT], error: type[DataFileError])
         raise error(f"{path} must hold a YAML mapping with a `version` key at the top")
     lines: dict[Loc, int] = {}
     if node is not None:
-        _node_lines(node, (), lines)
+        node_lines(node, (), lines)
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:

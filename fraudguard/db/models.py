@@ -4,7 +4,7 @@ HMACs (to link cases), and the features hold counts and verdicts, never the ids 
 computed from.
 
 The schema is created and upgraded by the Alembic revisions in
-``fraudguard/cases/migrations/`` (:func:`fraudguard.cases.upgrade_database`); a test checks
+``fraudguard/db/migrations/`` (:func:`fraudguard.db.upgrade_database`); a test checks
 that they build exactly this metadata.
 """
 

@@ -1,7 +1,6 @@
 """The shipped Alembic revisions build exactly the models' schema, on SQLite and PostgreSQL;
 a database made before migrations is adopted; ``fraudguard db`` runs them."""
 
-# ruff: noqa: F811 - pytest fixtures imported from tests.cases.fixtures
 from __future__ import annotations
 
 import sqlite3
@@ -13,16 +12,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
-from fraudguard.cases import (
-    DecisionLog,
+from fraudguard.cli import app
+from fraudguard.db import (
     create_db_engine,
     current_revision,
     head_revision,
     metadata,
     upgrade_database,
 )
-from fraudguard.cli import app
-from tests.cases.fixtures import pg_url  # noqa: F401 - fixture
+from fraudguard.decisions import DecisionLog
 from tests.scoring.conftest import make_event
 
 _OLD_SCHEMA = """
@@ -56,15 +54,10 @@ def _differences(url: str) -> list[object]:
         engine.dispose()
 
 
-def test_migrations_build_the_models_schema_on_sqlite(tmp_path: Path) -> None:
-    assert _differences(f"sqlite:///{tmp_path / 'fg.db'}") == []
-
-
-@pytest.mark.integration
-def test_migrations_build_the_models_schema_on_postgresql(pg_url: str) -> None:
-    assert _differences(pg_url) == []
+def test_migrations_build_the_models_schema(database_url: str) -> None:
+    assert _differences(database_url) == []
     # Idempotent: a second start (another worker) finds nothing to do.
-    assert _differences(pg_url) == []
+    assert _differences(database_url) == []
 
 
 def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:

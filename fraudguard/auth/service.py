@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from fraudguard.api.enums import Role
-from fraudguard.cases.apikeys import StoredKey, key_digest
+from fraudguard.auth.enums import Role
+from fraudguard.auth.keys import StoredKey, key_digest
 from fraudguard.exceptions import (
     AuthenticationError,
     ConfigError,

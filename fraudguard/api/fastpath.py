@@ -1,15 +1,22 @@
-"""``POST /v1/score`` as plain ASGI, answered ahead of FastAPI's router.
+"""The fast path: ``POST /v1/score`` as plain ASGI, answered ahead of FastAPI's router.
 
 Every order a recharge pipeline sends comes through this one route, so it skips what it
-does not need of FastAPI's request handling - the middleware layers inside, the router's
-walk over every route, the ``Request`` object and dependency injection - which cost about
-a third of the service's CPU per order (``benchmarks/bench_service.py``, issue 5). It does
-what the dependencies of the other routes do, with the same functions
-(:func:`~fraudguard.api.deps.admit`, :func:`~fraudguard.api.deps.check_json_headers`,
-:func:`~fraudguard.api.deps.decode_json_object`) and answers errors with the same bodies;
-``_Observe`` (request id, metrics, the log line) and the 500 handler still wrap it.
+does not need of FastAPI's request handling: the middleware layers inside the app, the
+router's walk over every route, the ``Request`` object and dependency injection, which
+together were a large share of each order's CPU (``docs/adr/0001-score-fast-path.md``
+records the decision and what the fast path must keep equal to the router).
 
-The route is documented in the OpenAPI schema by :data:`SCORE_ROUTE`, which is not mounted.
+It does what the dependencies of the router's routes do, with the same functions
+(:func:`~fraudguard.api.deps.admit` with :data:`~fraudguard.api.deps.SCORING_ROLES`,
+:func:`~fraudguard.api.deps.check_json_headers`,
+:func:`~fraudguard.api.deps.check_body_size`,
+:func:`~fraudguard.api.deps.decode_json_object`), and answers errors with the same
+bodies; the app's request id / metrics / log middleware and its 500 handler still wrap
+it. ``tests/api/test_fastpath_parity.py`` holds it to the router's answers.
+
+Everything here is only the fast path; the app adds :class:`ScoreFastPath` inside its
+observing middleware and documents the route with :data:`SCORE_ROUTE`, which is never
+mounted.
 """
 
 from __future__ import annotations
@@ -22,23 +29,23 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fraudguard.api.deps import (
+    SCORING_ROLES,
     Services,
     admit,
     check_body_size,
     check_json_headers,
     decode_json_object,
 )
-from fraudguard.api.enums import Role
 from fraudguard.api.exceptions import error_response, fraudguard_error_response
 from fraudguard.api.logs import scored_fields
 from fraudguard.api.schemas import ERROR_RESPONSES
 from fraudguard.exceptions import FraudGuardError, UnavailableError
 from fraudguard.schema import Decision, parse_event
 
-__all__ = ["SCORE_ROUTE", "ScoreEndpoint"]
+__all__ = ["SCORE_PATH", "SCORE_ROUTE", "ScoreFastPath"]
 
-_PATH = "/v1/score"
-_ROLES = (Role.SCORER, Role.ADMIN)
+#: The one path the fast path answers (as routes see it, without a proxy's root path).
+SCORE_PATH = "/v1/score"
 
 
 async def _score() -> Decision:  # pragma: no cover - documents the route, never called
@@ -47,9 +54,10 @@ async def _score() -> Decision:  # pragma: no cover - documents the route, never
     raise NotImplementedError
 
 
-#: How ``POST /v1/score`` appears in the OpenAPI schema (``ScoreEndpoint`` serves it).
+#: How ``POST /v1/score`` appears in the OpenAPI schema (:class:`ScoreFastPath` serves it);
+#: the app adds its request body with the other routes that read their own.
 SCORE_ROUTE = APIRoute(
-    _PATH,
+    SCORE_PATH,
     _score,
     methods=["POST"],
     response_model=Decision,
@@ -59,7 +67,7 @@ SCORE_ROUTE = APIRoute(
 )
 
 
-class ScoreEndpoint:
+class ScoreFastPath:
     """ASGI middleware answering ``POST /v1/score`` (405 for other methods on that path);
     every other request goes on to ``app``."""
 
@@ -67,7 +75,7 @@ class ScoreEndpoint:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _route_path(scope) != _PATH:
+        if scope["type"] != "http" or _route_path(scope) != SCORE_PATH:
             await self.app(scope, receive, send)
             return
         scope["route"] = SCORE_ROUTE  # what the metrics and the log line name the route by
@@ -89,7 +97,8 @@ class ScoreEndpoint:
         if services is None:
             raise UnavailableError("the service is starting")
         headers = _headers(scope)
-        admit(services, headers.get("authorization"), _ROLES)
+        # The key first, as the router's routes declare it: nothing is read for a stranger.
+        admit(services, headers.get("authorization"), SCORING_ROLES)
         check_json_headers(headers.get("content-type", ""), headers.get("content-length"))
         event = parse_event(decode_json_object(await _body(receive)))
         [result] = await services.settle([event])
@@ -121,7 +130,7 @@ def _route_path(scope: Scope) -> str:
 
 
 async def _body(receive: Receive) -> bytes:
-    """The whole request body, refused (413) as soon as it passes 1 MiB."""
+    """The whole request body, refused (413) as soon as it passes ``MAX_BODY_BYTES``."""
     chunks: list[bytes] = []
     size = 0
     while True:

@@ -1,4 +1,4 @@
-"""The schema, managed by the Alembic revisions shipped in ``fraudguard/cases/migrations``.
+"""The schema, managed by the Alembic revisions shipped in ``fraudguard/db/migrations``.
 
 :func:`upgrade_database` brings any database to the newest revision and is safe to run at
 every start: on PostgreSQL it holds an advisory lock so workers starting together upgrade
@@ -8,7 +8,7 @@ at the first revision, which is that schema, and upgraded from there.
 Adding a revision: put a file in ``migrations/versions/`` whose ``down_revision`` is the
 current head (``fraudguard db revisions`` lists them), or let Alembic draft it::
 
-    alembic -c fraudguard/cases/migrations/alembic.ini revision --autogenerate -m "..."
+    alembic -c fraudguard/db/migrations/alembic.ini revision --autogenerate -m "..."
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection :func:`fraudguard.cases.upgrade_database`
+"""Alembic environment: runs on the connection :func:`fraudguard.db.upgrade_database`
 passes in, or on ``FRAUDGUARD_DATABASE_URL`` when the ``alembic`` command is used directly."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from fraudguard.cases.models import metadata
+from fraudguard.db.models import metadata
 
 
 def _run(connection: Connection) -> None:
@@ -25,8 +25,8 @@ def _main() -> None:
     if connection is not None:
         _run(connection)
         return
-    from fraudguard.cases.service import create_db_engine
     from fraudguard.config import get_settings
+    from fraudguard.db.engine import create_db_engine
 
     engine = create_db_engine(get_settings().resolved_database_url)
     with engine.begin() as own:

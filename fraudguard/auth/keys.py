@@ -16,9 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
-from fraudguard.cases.database import upgrade_database
-from fraudguard.cases.models import ApiKeyRow
-from fraudguard.cases.service import _database_errors
+from fraudguard.db import ApiKeyRow, database_errors, upgrade_database
 from fraudguard.exceptions import FieldProblem, InputError, NotFoundError
 
 __all__ = ["ApiKeyStore", "StoredKey", "key_digest"]
@@ -57,7 +55,7 @@ class ApiKeyStore:
 
     def create_tables(self) -> None:
         """Create or upgrade the schema (the ``api_keys`` table is migration 0003)."""
-        with _database_errors():
+        with database_errors():
             upgrade_database(self.engine)
 
     def add(self, role: str, name: str | None = None) -> tuple[StoredKey, str]:
@@ -78,19 +76,19 @@ class ApiKeyStore:
             created_at=datetime.now(UTC),
             revoked_at=None,
         )
-        with _database_errors(), self._sessions() as session, session.begin():
+        with database_errors(), self._sessions() as session, session.begin():
             session.add(row)
         return StoredKey.from_row(row), key
 
     def list(self) -> list[StoredKey]:
         """Every key ever added, oldest first, revoked ones included."""
-        with _database_errors(), self._sessions() as session:
+        with database_errors(), self._sessions() as session:
             rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
             return [StoredKey.from_row(row) for row in rows]
 
     def revoke(self, key_id: str) -> StoredKey:
         """Stop ``key_id`` from working (the service notices within its refresh interval)."""
-        with _database_errors(), self._sessions() as session, session.begin():
+        with database_errors(), self._sessions() as session, session.begin():
             row = session.get(ApiKeyRow, key_id)
             if row is None:
                 raise NotFoundError(
@@ -103,5 +101,5 @@ class ApiKeyStore:
     def active(self) -> dict[str, StoredKey]:
         """``digest -> key`` for every key not revoked: what the service accepts."""
         query = select(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
-        with _database_errors(), self._sessions() as session:
+        with database_errors(), self._sessions() as session:
             return {row.key_hash: StoredKey.from_row(row) for row in session.scalars(query)}

@@ -1,0 +1,20 @@
+"""The decision log: every scored order stored once, durably, before it is answered.
+
+* :class:`DecisionLog` stores decisions (idempotent on ``transaction_id``) and opens a case
+  for each flagged order.
+* :class:`DecisionWriter` and :class:`LoopDecisionWriter` settle the orders waiting as one
+  group in one transaction (group commit); :func:`decision_writer` picks one.
+"""
+
+from fraudguard.decisions.service import Decide, DecisionLog, Recorded, link_keys
+from fraudguard.decisions.writer import DecisionWriter, LoopDecisionWriter, decision_writer
+
+__all__ = [
+    "Decide",
+    "DecisionLog",
+    "DecisionWriter",
+    "LoopDecisionWriter",
+    "Recorded",
+    "decision_writer",
+    "link_keys",
+]
