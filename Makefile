@@ -16,9 +16,11 @@ setup: $(STAMP)
 
 ## The main job on embedded defaults: the scoring service (SQLite, in-process state, a model
 ## trained from data/samples/ on first start). Development keys unless FRAUDGUARD_API_KEYS is set.
+## `exec`: the service itself gets make's signals (no shell left between them to orphan it);
+## Ctrl-C or SIGTERM shuts it down gracefully with exit code 0.
 run: $(STAMP)
 	FRAUDGUARD_API_KEYS="$${FRAUDGUARD_API_KEYS:-dev-scorer-key:scorer,dev-reviewer-key:reviewer,dev-admin-key:admin}" \
-		$(BIN)/fraudguard serve
+		exec $(BIN)/fraudguard serve
 
 ## Everything CI checks: lint, format, import layering, types, the docs build, tests.
 test: lint typecheck docs unit

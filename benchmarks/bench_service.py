@@ -355,6 +355,8 @@ def bench_env(home: Path) -> dict[str, str]:
         "FRAUDGUARD_API_KEYS": f"{API_KEY}:scorer",
         "FRAUDGUARD_RATE_LIMIT": "",
         "FRAUDGUARD_RELOAD_INTERVAL_S": "2",
+        # The bodies are the committed sample's orders, dated when it was made.
+        "FRAUDGUARD_MAX_EVENT_AGE_DAYS": "3650",
     }
 
 

@@ -74,7 +74,7 @@ def score_orders(home: Path, payloads: Sequence[bytes]) -> tuple[float, float, l
     from fraudguard.schema import parse_event
     from fraudguard.scoring import build_scorer
 
-    settings = Settings(home=home, bootstrap_model=False)
+    settings = Settings(home=home, bootstrap_model=False, max_event_age_days=3650)  # sample dates
     full = build_scorer(settings)
     if full.model_version is None:
         raise SystemExit("no promoted model in the bench registry")

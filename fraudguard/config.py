@@ -116,6 +116,15 @@ class Settings(BaseSettings):
         "alone without a model), marked degraded; `fail_closed` sends every such order at "
         "least to review.",
     )
+    max_event_age_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Oldest `event_time` `/v1/score` and `/v1/score/batch` accept, in days "
+        "before now: older than the longest velocity memory (30 days) plus the label "
+        "maturity of card chargebacks (60 days) is history, not an order to decide. Score "
+        "history in bulk with `fraudguard score`, which has no such bound.",
+    )
     log_level: str = Field(
         default="INFO",
         pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",

@@ -5,6 +5,8 @@ logs, error messages and the keys a state store keeps.
   meet in a store while the store (or a Redis dump) cannot be reversed: a plain hash of a
   phone number falls to hashing the few billion possible numbers, a keyed one does not.
 * :func:`mask` shortens a value for people to read in a log line or a review screen.
+* :func:`redact` masks whatever looks like personal data inside free text (an error that
+  names a field a caller sent, whatever the field is called).
 
 >>> key = "not-the-production-key"
 >>> h = hash_key("18912345678", key)
@@ -12,6 +14,10 @@ logs, error messages and the keys a state store keeps.
 (32, True, False)
 >>> mask("18912345678"), mask("+8618912345678"), mask("tok_9f2c81aa"), mask("u-7")
 ('189****5678', '189****5678', '****81aa', '****')
+>>> redact("13812345678: unknown field"), redact("card 6222021234567890123 refused")
+('138****5678: unknown field', 'card ****0123 refused')
+>>> redact("amount: must be at most 50000")
+'amount: must be at most 50000'
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from pydantic import SecretStr
 
 from fraudguard.exceptions import ConfigError, FieldProblem
 
-__all__ = ["hash_key", "mask"]
+__all__ = ["hash_key", "mask", "redact"]
 
 #: Characters of the hex digest kept: 128 bits is collision-free at any realistic volume
 #: and halves the memory each key takes in a store.
@@ -34,6 +40,12 @@ _MSISDN = re.compile(r"(?:\+?86)?(1[3-9]\d{9})", re.ASCII)
 #: Ids shorter than this are hidden entirely: showing the last 4 would show most of them.
 _MIN_SHOWN = 8
 _HIDDEN = "****"
+#: In free text: a mainland mobile number (with or without +86), or any run of 12 or more
+#: digits (card and account numbers, resident id numbers ending in X).
+_PERSONAL_IN_TEXT = re.compile(
+    r"(?<![0-9])(?:(?:\+?86[- ]?)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx]|[0-9]{12,19})(?![0-9])",
+    re.ASCII,
+)
 
 
 def hash_key(value: str, key: str | bytes | SecretStr) -> str:
@@ -61,6 +73,11 @@ def mask(value: str) -> str:
     if len(value) >= _MIN_SHOWN:
         return f"{_HIDDEN}{value[-4:]}"
     return _HIDDEN
+
+
+def redact(text: str) -> str:
+    """``text`` with every phone, card or id number in it masked (:func:`mask`)."""
+    return _PERSONAL_IN_TEXT.sub(lambda match: mask(match.group().replace(" ", "")), text)
 
 
 def _key_bytes(key: str | bytes | SecretStr) -> bytes:

@@ -32,7 +32,15 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from fraudguard.exceptions import FieldProblem, InputError
 
@@ -170,8 +178,20 @@ def _check_finite(value: float) -> float:
     return value
 
 
+def _not_a_boolean(value: Any) -> Any:
+    # Pydantic's lax mode reads true as 1: another parser of the same body would not.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
 Msisdn = Annotated[str, AfterValidator(normalize_msisdn)]
-Money = Annotated[float, Field(gt=0, le=MAX_AMOUNT), AfterValidator(_check_finite)]
+Money = Annotated[
+    float,
+    Field(gt=0, le=MAX_AMOUNT),
+    BeforeValidator(_not_a_boolean),
+    AfterValidator(_check_finite),
+]
 ShortText = Annotated[str, Field(min_length=1, max_length=256)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
 Url = Annotated[str, Field(min_length=1, max_length=2048)]
@@ -222,7 +242,9 @@ class Network(_Strict):
 class Promotion(_Strict):
     code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     description: Annotated[str, Field(max_length=512)] | None = None
-    discount: Annotated[float, Field(ge=0, le=MAX_AMOUNT)] | None = None
+    discount: (
+        Annotated[float, Field(ge=0, le=MAX_AMOUNT), BeforeValidator(_not_a_boolean)] | None
+    ) = None
     advertised_url: Url | None = None
     source: Annotated[str, Field(max_length=64)] | None = None
 
@@ -255,7 +277,12 @@ def _default_paid_amount(model: RechargeEvent | PromotionClaim) -> None:
         )
 
 
-PaidAmount = Annotated[float, Field(ge=0, le=MAX_AMOUNT), AfterValidator(_check_finite)]
+PaidAmount = Annotated[
+    float,
+    Field(ge=0, le=MAX_AMOUNT),
+    BeforeValidator(_not_a_boolean),
+    AfterValidator(_check_finite),
+]
 
 
 class RechargeEvent(_Strict):

@@ -39,6 +39,7 @@ from fraudguard.auth.keys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
 from fraudguard.decisions import Decide, DecisionLog, decision_writer
 from fraudguard.exceptions import FraudGuardError
+from fraudguard.privacy import redact
 from fraudguard.schema import BatchScoreRequest, Decision, PromotionClaim, RechargeEvent
 from fraudguard.scoring import Scorer, build_scorer
 
@@ -61,7 +62,7 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
     problems = [
-        {"field": ".".join(str(p) for p in e["loc"]), "message": str(e["msg"])}
+        {"field": redact(".".join(str(p) for p in e["loc"])), "message": redact(str(e["msg"]))}
         for e in exc.errors()
     ]
     return error_response(422, "invalid_input", "the request is invalid", problems)

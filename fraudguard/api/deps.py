@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -164,18 +167,120 @@ def check_body_size(size: int) -> None:
 
 
 def decode_json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object; 422 if malformed, not an object or nested too deeply."""
+    """The body as a JSON object; 422 if malformed, not an object, nested too deeply, with a
+    key twice in one object, or with a number that is not finite."""
     try:
         # orjson is strict RFC 8259: NaN, Infinity, numbers beyond a double, lone surrogates
         # and invalid UTF-8 are refused, and nesting stops at 1024 levels.
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise _bad_body("must be a JSON object in UTF-8") from None
+        raise _undecodable(body) from None
     if not isinstance(data, dict):
         raise _bad_body("must be a JSON object")
     if _depth(data, MAX_DEPTH) > MAX_DEPTH:
         raise _bad_body(f"nested deeper than {MAX_DEPTH} levels")
+    if _key_tokens(body) > _key_count(data):
+        _refuse_repeated_keys(body)
     return data
+
+
+#: A key's closing quote and its colon with whitespace between (``"a" : 1``).
+_SPACED_COLON = re.compile(rb'"[ \t\r\n]+:')
+
+
+def _key_tokens(body: bytes) -> int:
+    """At least the number of keys written in ``body``: each key ends in ``":`` (or a
+    quote, whitespace and a colon); a string value holding ``":`` only adds to it."""
+    return body.count(b'":') + (len(_SPACED_COLON.findall(body)) if b'" ' in body else 0)
+
+
+def _key_count(value: Any) -> int:
+    """Keys in the parsed value: fewer than written means a key was repeated (the last one
+    won in the parse, where another parser of the same body may take the first)."""
+    kind = type(value)
+    if kind is dict:
+        return len(value) + sum(_key_count(v) for v in value.values())
+    if kind is list:
+        return sum(_key_count(v) for v in value)
+    return 0
+
+
+class _RepeatedKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKeyError(key)
+        seen[key] = value
+    return seen
+
+
+def _refuse_repeated_keys(body: bytes) -> None:
+    """422 naming the first key written twice in one object (the cheap count only says
+    one may be)."""
+    try:
+        json.loads(body, object_pairs_hook=_no_repeats)
+    except _RepeatedKeyError as repeated:
+        raise InputError(
+            "the request body is not valid JSON",
+            [FieldProblem(repeated.key, "appears twice in one object: send each key once")],
+        ) from None
+
+
+class _NotFinite:
+    """Stands in for NaN, Infinity or a number beyond a double while locating it."""
+
+
+def _not_finite_float(text: str) -> float | _NotFinite:
+    number = float(text)
+    return number if math.isfinite(number) else _NotFinite()
+
+
+def _not_finite_int(text: str) -> int | _NotFinite:
+    number = int(text)
+    return number if -(2**63) <= number < 2**64 else _NotFinite()
+
+
+def _path_to_not_finite(value: Any, path: str) -> str | None:
+    if isinstance(value, _NotFinite):
+        return path or "body"
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = _path_to_not_finite(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _undecodable(body: bytes) -> InputError:
+    """Why orjson refused ``body``: a named field for a number that is not finite, else
+    the generic reason (malformed JSON, invalid UTF-8)."""
+    try:
+        lenient = json.loads(
+            body,
+            parse_constant=lambda _name: _NotFinite(),
+            parse_float=_not_finite_float,
+            parse_int=_not_finite_int,
+        )
+    except (ValueError, RecursionError):
+        return _bad_body("must be a JSON object in UTF-8")
+    where = _path_to_not_finite(lenient, "")
+    if where is None:
+        return _bad_body("must be a JSON object in UTF-8")
+    return InputError(
+        "the request body is not valid JSON",
+        [FieldProblem(where, "not a finite number (NaN, Infinity and overflows are refused)")],
+    )
 
 
 async def json_body(request: Request) -> dict[str, Any]:

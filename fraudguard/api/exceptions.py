@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from starlette.responses import JSONResponse
 
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, RateLimitedError
+from fraudguard.privacy import redact
 
 __all__ = [
     "KeyRateLimitedError",
@@ -14,6 +15,7 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "error_response",
     "fraudguard_error_response",
+    "public_problems",
 ]
 
 
@@ -54,10 +56,18 @@ def error_response(
     )
 
 
+def public_problems(problems: Sequence[FieldProblem]) -> list[dict[str, str]]:
+    """Problems as answered: a field name is whatever key the caller sent (a phone number
+    sent as a key is a field name too), so anything that looks like personal data is
+    masked wherever it appears."""
+    return [{"field": redact(p.location), "message": redact(p.message)} for p in problems]
+
+
 def fraudguard_error_response(exc: FraudGuardError) -> JSONResponse:
     """The answer to one of FraudGuard's errors (429 with ``Retry-After``)."""
-    problems = [{"field": p.location, "message": p.message} for p in exc.problems]
     headers = (
         {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, KeyRateLimitedError) else None
     )
-    return error_response(exc.status_code, exc.code, exc.message, problems, headers)
+    return error_response(
+        exc.status_code, exc.code, redact(exc.message), public_problems(exc.problems), headers
+    )

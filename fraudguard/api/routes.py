@@ -23,9 +23,11 @@ from fraudguard.api.deps import (
     ScorerRole,
     ServicesDep,
 )
+from fraudguard.api.exceptions import public_problems
 from fraudguard.api.logs import scored_fields
 from fraudguard.api.schemas import ERROR_RESPONSES, ReadyBody
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
+from fraudguard.privacy import redact
 from fraudguard.schema import (
     MAX_BATCH_EVENTS,
     BatchItemError,
@@ -81,11 +83,11 @@ async def score_batch(
         results.append(
             BatchItemError(
                 index=index,
-                transaction_id=transaction_id
+                transaction_id=redact(transaction_id)
                 if isinstance(transaction_id, str) and len(transaction_id) <= 128
                 else None,
                 error=result.code,
-                problems=[{"field": p.location, "message": p.message} for p in result.problems],
+                problems=public_problems(result.problems),
             )
         )
     request.state.decision = "batch"

@@ -239,12 +239,27 @@ class Scorer:
             update["reasons"] = [*decision.reasons, STATE_UNAVAILABLE]
         return decision.model_copy(update=update)
 
-    @staticmethod
-    def _check_time(when: datetime, now: datetime | None) -> None:
-        if when - (now or datetime.now(UTC)) > MAX_FUTURE:
+    def _check_time(self, when: datetime, now: datetime | None) -> None:
+        """Online orders happen now: not more than a day ahead (a clock off by a time zone
+        at most), not older than ``max_event_age_days`` (history goes through bulk scoring,
+        :meth:`score_many`, which is not bounded)."""
+        now = now or datetime.now(UTC)
+        if when - now > MAX_FUTURE:
             raise InputError(
                 "the recharge event is invalid",
                 [FieldProblem("event_time", "must not be more than 24 hours in the future")],
+            )
+        oldest = self.settings.max_event_age_days
+        if now - when > timedelta(days=oldest):
+            raise InputError(
+                "the recharge event is invalid",
+                [
+                    FieldProblem(
+                        "event_time",
+                        f"must not be more than {oldest} days in the past "
+                        "(FRAUDGUARD_MAX_EVENT_AGE_DAYS); score history with `fraudguard score`",
+                    )
+                ],
             )
 
     def _allowlisted_one(
