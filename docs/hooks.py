@@ -31,13 +31,15 @@ from mkdocs.structure.files import File, Files
 log = logging.getLogger("mkdocs.hooks.fraudguard")
 
 API_DIR = "reference/api"
-ROLE_NAMES = ("scorer", "analyst", "reviewer", "admin")
+ROLE_NAMES = ("scorer", "analyst", "reviewer", "approver", "admin")
 #: Wording for the tags of the OpenAPI document (a tag without an entry gets its own name).
 TAG_TITLES = {
     "scoring": "Scoring",
     "promotions": "Promotions",
     "operations": "Operations",
     "cases": "Cases and audit",
+    "outcomes": "Outcomes",
+    "change control": "Change control",
 }
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -18,6 +18,8 @@ from fraudguard.exceptions import FraudGuardError
 
 if TYPE_CHECKING:
     from fraudguard.auth.keys import ApiKeyStore
+    from fraudguard.cases import Actor
+    from fraudguard.changes import ChangeControl, ChangeKind, ChangeSummary
 
 app = typer.Typer(
     name="fraudguard",
@@ -29,7 +31,10 @@ reference_app = typer.Typer(
     help="Inspect and check the reference data files.", no_args_is_help=True
 )
 app.add_typer(reference_app, name="reference")
-models_app = typer.Typer(help="List, inspect, promote and roll back models.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="List and inspect models; propose, approve, activate and roll back the live one.",
+    no_args_is_help=True,
+)
 app.add_typer(models_app, name="models")
 db_app = typer.Typer(
     help="Create or upgrade the decision log and cases database.", no_args_is_help=True
@@ -42,6 +47,21 @@ keys_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(keys_app, name="keys")
+outcomes_app = typer.Typer(
+    help="Outcomes after decisions (chargebacks, refunds, complaints, fraud reports).",
+    no_args_is_help=True,
+)
+app.add_typer(outcomes_app, name="outcomes")
+monitor_app = typer.Typer(
+    help="Drift between two windows of traffic (the command itself), and the realised "
+    "performance of past decisions (`monitor performance`)."
+)
+app.add_typer(monitor_app, name="monitor")
+rules_app = typer.Typer(
+    help="Rule pack versions under change control: propose, approve, activate, roll back.",
+    no_args_is_help=True,
+)
+app.add_typer(rules_app, name="rules")
 
 #: The bulk engine options ``score`` and ``backtest`` share.
 EngineOption = Annotated[
@@ -54,6 +74,21 @@ SchedulerOption = Annotated[
 DaskWorkersOption = Annotated[
     int | None, typer.Option(min=1, max=256, help="Local Dask cluster size (no scheduler).")
 ]
+
+#: Change control: who acts, and why.
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="FRAUDGUARD_KEY",
+        help="Your API key (or FRAUDGUARD_KEY): who acts, as the API records it. Without "
+        "one you are cli:<user>, who may propose but not decide.",
+        show_default=False,
+    ),
+]
+CommentOption = Annotated[
+    str | None, typer.Option(help="Why (required for every decision; audited).")
+]
+RationaleOption = Annotated[str, typer.Option(help="Why the change (audited).")]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -254,7 +289,7 @@ def validate_command(
         str,
         typer.Option(
             help="raw_history (labelled training data, backtests), feature_frame (model "
-            "input) or batch_input (bulk scoring input, no labels)."
+            "input), batch_input (bulk scoring input, no labels) or outcomes (an outcome file)."
         ),
     ] = "raw_history",
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -271,13 +306,16 @@ def validate_command(
         raise typer.Exit(code=1)
 
 
-@app.command("monitor")
+@monitor_app.callback(invoke_without_command=True)
 @reports_errors
 def monitor_command(
+    ctx: typer.Context,
     reference: Annotated[
-        Path, typer.Option(help="Reference window: flat events (.csv or .parquet).")
-    ],
-    current: Annotated[Path, typer.Option(help="Recent window to check against the reference.")],
+        Path | None, typer.Option(help="Reference window: flat events (.csv or .parquet).")
+    ] = None,
+    current: Annotated[
+        Path | None, typer.Option(help="Recent window to check against the reference.")
+    ] = None,
     thresholds: Annotated[
         Path | None,
         typer.Option(help="Thresholds file (.yaml or .json); unset fields keep their defaults."),
@@ -297,11 +335,29 @@ def monitor_command(
     Both windows are validated, then scored with the promoted model and the rule pack.
 
     Exit codes: 0 nothing past the --fail-on level; 1 drift at or past it; 2 bad input.
+    `fraudguard monitor performance` reports how past decisions turned out instead.
     """
     from fraudguard.config import get_settings
     from fraudguard.exceptions import FieldProblem, InputError
     from fraudguard.monitoring import DriftLevel, DriftThresholds, load_thresholds, monitor_files
     from fraudguard.scoring import build_scorer
+
+    if ctx.invoked_subcommand is not None:
+        if reference is not None or current is not None:
+            raise InputError(
+                "bad option",
+                [FieldProblem("--reference", f"is for drift, not `{ctx.invoked_subcommand}`")],
+            )
+        return
+    if reference is None or current is None:
+        raise InputError(
+            "bad option",
+            [
+                FieldProblem(name, "give the window's file (.csv or .parquet)")
+                for name, value in (("--reference", reference), ("--current", current))
+                if value is None
+            ],
+        )
 
     if fail_on not in (DriftLevel.WARN, DriftLevel.ALERT):
         raise InputError("bad option", [FieldProblem("--fail-on", "use warn or alert")])
@@ -319,19 +375,116 @@ def monitor_command(
         raise typer.Exit(code=code)
 
 
+@monitor_app.command("performance")
+@reports_errors
+def monitor_performance(
+    since: Annotated[
+        str | None, typer.Option(help="Orders at or after (date or ISO 8601); default 91 days.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Orders before (date or ISO 8601); default --as-of.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Labels known at (date or ISO 8601); now.")
+    ] = None,
+    window_days: Annotated[int, typer.Option(min=1, max=366, help="Days per window.")] = 7,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the full report here as JSON.")
+    ] = None,
+) -> None:
+    """How past decisions turned out, by the labels known now: caught and missed fraud
+    (count and money) by decision, family, rule and model version; precision of review and
+    block; fraud money allowed; cases opened and resolved.
+
+    Only windows whose orders have all matured (the label policy's maturity window) count in
+    the totals; each window shows the share still immature. Exit 0, or 2 on bad input.
+    """
+    from fraudguard.config import get_settings
+    from fraudguard.exceptions import FieldProblem, InputError
+    from fraudguard.monitoring import performance_report
+    from fraudguard.outcomes import load_label_policy
+
+    if out is not None and out.suffix.lower() != ".json":
+        raise InputError("bad option", [FieldProblem("--out", f"use a .json path, not {out.name}")])
+    settings = get_settings()
+    report = performance_report(
+        settings.resolved_database_url,
+        _moment(since, "--since"),
+        _moment(until, "--until"),
+        as_of=_moment(as_of, "--as-of"),
+        policy=load_label_policy(settings.label_policy_path),
+        window_days=window_days,
+    )
+    text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+    typer.echo(text if json_output else report.to_text())
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out}", err=json_output)
+
+
+@outcomes_app.command("import")
+@reports_errors
+def outcomes_import(
+    file: Annotated[Path, typer.Argument(help="Outcome file (.csv or .parquet) from a processor.")],
+    bad_lines: Annotated[
+        Path | None,
+        typer.Option(help="Also write every bad line (line, field, reason) to this CSV."),
+    ] = None,
+) -> None:
+    """Store a processor's chargebacks, refunds, complaints or fraud reports.
+
+    Columns: transaction_id, kind, reported_at (required); amount, reference, source,
+    typology, note. Good rows are stored, bad rows listed by line with the reason (never the
+    value); a row already stored is counted, not stored twice, so a file can be imported
+    again. Exit 0 with the summary, 2 with one line for a file that cannot be imported.
+    """
+    import csv
+    import getpass
+
+    from fraudguard.cases import Actor
+    from fraudguard.config import get_settings
+    from fraudguard.db import create_db_engine, upgrade_database
+    from fraudguard.exceptions import FieldProblem, InputError
+    from fraudguard.outcomes import OutcomeStore, import_outcomes, load_label_policy
+
+    if bad_lines is not None and bad_lines.suffix.lower() != ".csv":
+        raise InputError(
+            "bad option", [FieldProblem("--bad-lines", f"use a .csv path, not {bad_lines.name}")]
+        )
+    settings = get_settings()
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        upgrade_database(engine)
+        store = OutcomeStore(engine, load_label_policy(settings.label_policy_path))
+        actor = Actor(id=f"cli:{getpass.getuser()}"[:64], role="cli")
+        summary = import_outcomes(store, file, actor)
+    finally:
+        engine.dispose()
+    typer.echo(summary.to_text())
+    if bad_lines is not None:
+        with bad_lines.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["line", "field", "reason"])
+            writer.writerows((b.line, b.field, b.reason) for b in summary.bad)
+        typer.echo(f"wrote {len(summary.bad):,} bad lines to {bad_lines}")
+
+
 @app.command("train")
 @reports_errors
 def train_command(
     data: Annotated[Path, typer.Option(help="Labelled history (.csv or .parquet).")],
     seed: Annotated[int, typer.Option(help="Random seed; same data and seed, same model.")] = 0,
     promote: Annotated[
-        bool, typer.Option(help="Promote the new model if it beats the promoted one in AP.")
+        bool, typer.Option(help="Propose the new model if it beats the promoted one in AP.")
     ] = False,
     allow_invalid_data: Annotated[
         bool, typer.Option(help="Train even if validation fails (recorded in the manifest).")
     ] = False,
+    key: KeyOption = None,
 ) -> None:
-    """Validate, train, calibrate and evaluate a model, then register it.
+    """Validate, train, calibrate and evaluate a model, then register it; with --promote,
+    propose it (change control: a second person approves and activates it).
 
     The report compares the model with the rules-only baseline and with the promoted model
     on the same test period.
@@ -358,10 +511,9 @@ def train_command(
         promoted = result.metrics.get("baseline_promoted")
         ours = result.metrics["model"]["average_precision"]
         if promoted is not None and promoted["average_precision"] > ours:
-            typer.echo("not promoted: the promoted model has the higher average precision")
+            typer.echo("not proposed: the promoted model has the higher average precision")
             return
-        registry.promote(manifest.version)
-        typer.echo(f"promoted {manifest.version}")
+        _propose_model(manifest.version, f"trained on {data.name} with seed {seed}", key)
 
 
 @models_app.command("list")
@@ -395,24 +547,295 @@ def models_show(version: Annotated[str, typer.Argument(help="Model version.")]) 
 
 @models_app.command("promote")
 @reports_errors
-def models_promote(version: Annotated[str, typer.Argument(help="Model version.")]) -> None:
-    """Make VERSION the model the service scores with (verified before it is promoted)."""
-    from fraudguard.config import get_settings
-    from fraudguard.models import ModelRegistry
+def models_promote(
+    version: Annotated[str, typer.Argument(help="Model version.")],
+    rationale: RationaleOption = "proposed with `fraudguard models promote`",
+    key: KeyOption = None,
+) -> None:
+    """Propose VERSION as the model the service scores with (as `models propose`).
 
-    manifest = ModelRegistry(get_settings().resolved_model_registry).promote(version)
-    typer.echo(f"promoted {manifest.version}")
+    Change control: the model is verified and evaluated beside the active one; it goes
+    live once a second person approves and activates it."""
+    _propose_model(version, rationale, key)
+
+
+@models_app.command("propose")
+@reports_errors
+def models_propose(
+    version: Annotated[str, typer.Argument(help="Model version.")],
+    rationale: RationaleOption = "proposed with `fraudguard models propose`",
+    key: KeyOption = None,
+) -> None:
+    """Propose VERSION with its evaluation next to the active model's."""
+    _propose_model(version, rationale, key)
+
+
+def _propose_model(version: str, rationale: str, key: str | None) -> None:
+    from fraudguard.changes import ModelProposalRequest
+
+    control, actor = _change_control(key)
+    request = ModelProposalRequest(model_version=version, rationale=rationale)
+    proposed = control.propose_model(request, actor)
+    _echo_version(proposed)
+    evaluation = proposed.evidence.model if proposed.evidence else None
+    if evaluation is not None:
+        for name, scores in (("candidate", evaluation.candidate), ("active", evaluation.active)):
+            if scores is not None:
+                typer.echo(
+                    f"  {name:<9} {scores.version:<22} AP {scores.average_precision}  "
+                    f"recall@review {scores.recall_at_review}  flagged {scores.flagged} "
+                    f"of {evaluation.rows}"
+                )
+    typer.echo(
+        f"proposed {version} as model version {proposed.number}: live once another approver "
+        "or admin approves and activates it"
+    )
+
+
+@models_app.command("changes")
+@reports_errors
+def models_changes() -> None:
+    """Model versions under change control, newest first."""
+    from fraudguard.changes import ChangeKind
+
+    _list_versions(ChangeKind.MODEL)
 
 
 @models_app.command("rollback")
 @reports_errors
-def models_rollback() -> None:
-    """Go back to the model promoted before the current one."""
-    from fraudguard.config import get_settings
-    from fraudguard.models import ModelRegistry
+def models_rollback(
+    number: Annotated[
+        int | None, typer.Argument(help="Model version number; default the one live before.")
+    ] = None,
+    comment: CommentOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Roll back to an earlier model (default: the one live before).
 
-    manifest = ModelRegistry(get_settings().resolved_model_registry).rollback()
-    typer.echo(f"rolled back to {manifest.version}")
+    The first request asks for it; another approver or admin confirms it with the same
+    command."""
+    from fraudguard.changes import ChangeKind
+
+    _decide(ChangeKind.MODEL, number, "rollback", comment, key)
+
+
+def _decision_command(kind_name: str, action: str, doc: str) -> Callable[..., None]:
+    def command(
+        number: Annotated[int, typer.Argument(help="Version number (`list` shows them).")],
+        comment: CommentOption = None,
+        key: KeyOption = None,
+    ) -> None:
+        from fraudguard.changes import ChangeKind
+
+        _decide(ChangeKind(kind_name), number, action, comment, key)
+
+    command.__doc__ = doc
+    return reports_errors(command)
+
+
+for _action, _doc in (
+    ("approve", "Approve a proposal (someone other than its author; approver or admin key)."),
+    ("reject", "Reject a proposal, or turn down a rollback asked for."),
+    ("activate", "Make an approved version live on every worker."),
+):
+    models_app.command(_action)(_decision_command("model", _action, _doc))
+
+
+# --- rule packs under change control -------------------------------------------------------
+
+
+def _change_control(key: str | None) -> tuple[ChangeControl, Actor]:
+    from fraudguard.changes import key_actor, open_change_control, seed_defaults
+    from fraudguard.config import get_settings
+
+    settings = get_settings()
+    control = open_change_control(settings)
+    seed_defaults(control, settings)
+    return control, key_actor(settings, control.engine, key)
+
+
+def _echo_version(item: ChangeSummary) -> None:
+    typer.echo(
+        f"{item.kind} version {item.number}: {item.state} (revision {item.revision}, "
+        f"{item.content_hash[:19]}…, by {item.author})"
+    )
+
+
+def _list_versions(kind: ChangeKind) -> None:
+    control, _ = _change_control(None)
+    for item in control.versions(kind):
+        typer.echo(
+            f"{item.number:>4}  {item.state:<9}  {item.label:<22}  {item.content_hash[:19]}…  "
+            f"{item.author:<24}  {item.created_at:%Y-%m-%d %H:%M}"
+        )
+
+
+def _decide(
+    kind: ChangeKind, number: int | None, action: str, comment: str | None, key: str | None
+) -> None:
+    from fraudguard.changes import ChangeState, DecisionRequest
+    from fraudguard.exceptions import FieldProblem, InputError
+
+    control, actor = _change_control(key)
+    if number is None:  # a rollback: the version live before the current one
+        retired = control.versions(kind, [ChangeState.RETIRED])
+        if not retired:
+            raise InputError(f"nothing to roll back to: no {kind} version was live before")
+        number = max(retired, key=lambda v: v.activated_at or v.created_at).number
+    if not comment or not comment.strip():
+        raise InputError("every decision says why", [FieldProblem("--comment", "give a comment")])
+    current = control.get(kind, number)
+    request = DecisionRequest(revision=current.revision, comment=comment)
+    method = {
+        "approve": control.approve,
+        "reject": control.reject,
+        "activate": control.activate,
+        "rollback": control.rollback,
+    }[action]
+    result = method(kind, number, request, actor)
+    _echo_version(result)
+    if result.rollback is not None:
+        typer.echo(
+            f"rollback asked for by {result.rollback.requested_by}: another approver or admin "
+            f"confirms it with the same command"
+        )
+
+
+@rules_app.command("list")
+@reports_errors
+def rules_list() -> None:
+    """Rule pack versions, newest first: number, state, label, hash, author, created."""
+    from fraudguard.changes import ChangeKind
+
+    _list_versions(ChangeKind.RULESET)
+
+
+@rules_app.command("show")
+@reports_errors
+def rules_show(
+    number: Annotated[int, typer.Argument(help="Version number.")],
+) -> None:
+    """A version with its evidence, decisions and history, as JSON.
+
+    The pack's text is left out: `rules export` writes it."""
+    from fraudguard.changes import ChangeKind
+
+    control, _ = _change_control(None)
+    detail = control.detail(ChangeKind.RULESET, number)
+    typer.echo(detail.model_dump_json(indent=2, exclude={"content"}))
+
+
+@rules_app.command("diff")
+@reports_errors
+def rules_diff(
+    before: Annotated[int, typer.Argument(help="Version number.")],
+    after: Annotated[int, typer.Argument(help="Version number.")],
+) -> None:
+    """What changed between two versions, rule by rule and line by line."""
+    from fraudguard.changes import ChangeKind
+
+    control, _ = _change_control(None)
+    diff = control.diff(ChangeKind.RULESET, before, after)
+    for rule in diff.rules:
+        if rule.change == "unchanged":
+            continue
+        typer.echo(f"{rule.change:<8} {rule.rule_id}  {rule.title}")
+        for field in rule.fields:
+            typer.echo(f"           {field.field}: {field.before!r} -> {field.after!r}")
+    for row in diff.lines:
+        if row.tag != "equal":
+            if row.left is not None:
+                typer.echo(f"- {row.left_no:>4} {row.left}")
+            if row.right is not None:
+                typer.echo(f"+ {row.right_no:>4} {row.right}")
+
+
+@rules_app.command("export")
+@reports_errors
+def rules_export(
+    number: Annotated[int, typer.Argument(help="Version number.")],
+    out: Annotated[Path, typer.Option(help="YAML file to write.")],
+) -> None:
+    """Write a version as one rule file (the way to take a pack out of the database)."""
+    from fraudguard.changes import ChangeKind
+
+    control, _ = _change_control(None)
+    out.write_text(control.detail(ChangeKind.RULESET, number).content, encoding="utf-8")
+    typer.echo(f"wrote rule pack version {number} to {out}")
+
+
+@rules_app.command("propose")
+@reports_errors
+def rules_propose(
+    file: Annotated[Path, typer.Argument(help="The whole pack as one YAML rule file.")],
+    rationale: Annotated[str, typer.Option(help="Why the change (audited).")],
+    shadow: Annotated[
+        bool, typer.Option(help="Also run it beside the live pack on live traffic.")
+    ] = False,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=366, help="Backtest days of the decision log.")
+    ] = None,
+    key: KeyOption = None,
+) -> None:
+    """Draft FILE (the whole pack as one rule file) and propose it.
+
+    It is validated and backtested on the decision log against the active pack; it goes
+    live once another approver or admin approves and activates it."""
+    from fraudguard.changes import DraftRequest, ProposeRequest
+    from fraudguard.exceptions import InputError
+
+    try:
+        content = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read {file}: {error}") from None
+    control, actor = _change_control(key)
+    draft = control.draft(DraftRequest(content=content, rationale=rationale), actor)
+    proposal = ProposeRequest(revision=draft.revision, shadow=shadow, days=days)
+    proposed = control.propose(draft.number, proposal, actor)
+    _echo_version(proposed)
+    backtest = proposed.evidence.backtest if proposed.evidence else None
+    if backtest is not None:
+        typer.echo(
+            f"  backtest on {backtest.orders:,} logged orders: {backtest.changed:,} change "
+            f"decision; flagged {backtest.before.flagged:,} -> {backtest.after.flagged:,}, "
+            f"labelled fraud caught {backtest.before.fraud_caught} -> "
+            f"{backtest.after.fraud_caught} ({backtest.seconds:.1f} s)"
+        )
+        for rule in backtest.rules:
+            if rule.change != "unchanged" or rule.newly_flagged or rule.no_longer_flagged:
+                typer.echo(
+                    f"  {rule.rule_id:<9} {rule.change:<9} hits {rule.hits_before} -> "
+                    f"{rule.hits_after}, newly flagged {rule.newly_flagged}, no longer "
+                    f"{rule.no_longer_flagged}"
+                )
+    for note in proposed.evidence.notes if proposed.evidence else []:
+        typer.echo(f"  note: {note}")
+
+
+@rules_app.command("rollback")
+@reports_errors
+def rules_rollback(
+    number: Annotated[
+        int | None, typer.Argument(help="Version number; default the one live before.")
+    ] = None,
+    comment: CommentOption = None,
+    key: KeyOption = None,
+) -> None:
+    """Roll back to an earlier pack (default: the one live before).
+
+    The first request asks for it; another approver or admin confirms it with the same
+    command (one person alone with FRAUDGUARD_CHANGE_EMERGENCY_ROLLBACK)."""
+    from fraudguard.changes import ChangeKind
+
+    _decide(ChangeKind.RULESET, number, "rollback", comment, key)
+
+
+for _action, _doc in (
+    ("approve", "Approve a proposal (someone other than its author; approver or admin key)."),
+    ("reject", "Reject a proposal, or turn down a rollback asked for."),
+    ("activate", "Make an approved version live on every worker."),
+):
+    rules_app.command(_action)(_decision_command("ruleset", _action, _doc))
 
 
 def _moment(value: str | None, option: str) -> datetime | None:
@@ -528,6 +951,9 @@ def serve_command(
     from fraudguard.config import get_settings
 
     settings = get_settings()  # fail here, with the variable named, not inside a worker
+    from fraudguard.outcomes import load_label_policy
+
+    load_label_policy(settings.label_policy_path)  # and a bad label policy file, named
     if workers > 1 and settings.state_url.startswith("memory://"):
         typer.echo(
             f"warning: velocity state is per process with memory://: each of the {workers} "
@@ -584,7 +1010,7 @@ def _key_store() -> ApiKeyStore:
 @keys_app.command("add")
 @reports_errors
 def keys_add(
-    role: Annotated[str, typer.Option(help="scorer, analyst, reviewer or admin.")],
+    role: Annotated[str, typer.Option(help="scorer, analyst, reviewer, approver or admin.")],
     name: Annotated[str | None, typer.Option(help="Who or what holds the key.")] = None,
 ) -> None:
     """Make a new key. The key is printed once, alone on stdout; only its hash is stored."""

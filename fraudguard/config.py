@@ -9,9 +9,10 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fraudguard.exceptions import ConfigError, FieldProblem
@@ -100,10 +101,17 @@ class Settings(BaseSettings):
         default=None,
         description="IP range→province CSV; default the shipped, illustrative table.",
     )
+    label_policy_path: Path | None = Field(
+        default=None,
+        description="Label policy YAML: which outcome kinds mean fraud (and which typology), "
+        "whether a reviewer's disposition wins over outcomes, and the maturity window after "
+        "which an allowed order counts as genuine; default the shipped policy "
+        "(`fraudguard/outcomes/data/label_policy.yaml`). Read at start: a bad file stops it.",
+    )
     api_keys: SecretStr | None = Field(
         default=None,
         description="Start-up API keys as `key:role,key:role` (roles: scorer, analyst, "
-        "reviewer, admin); held hashed. More keys: `fraudguard keys add`.",
+        "reviewer, approver, admin); held hashed. More keys: `fraudguard keys add`.",
     )
     hmac_key: SecretStr = Field(
         default=SecretStr("fraudguard-dev-only-key"),
@@ -153,6 +161,52 @@ class Settings(BaseSettings):
         description="How often the service re-reads the keys made with `fraudguard keys` "
         "(an added or revoked key takes effect within this many seconds).",
     )
+    console_timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone (IANA name, e.g. `Asia/Shanghai`, `Asia/Urumqi`, `UTC`) the "
+        "review console shows every time in, and whose calendar days the console's dashboard "
+        "and date filters use; each time is shown with the zone and its UTC offset. The case "
+        "API and exports keep ISO 8601 times with their offset.",
+    )
+
+    change_backtest_days: int = Field(
+        default=30,
+        ge=1,
+        le=366,
+        description="Change control: how many days of the decision log a proposed rule pack "
+        "is backtested on against the active one (a proposal may ask for another window).",
+    )
+    change_backtest_max_orders: int = Field(
+        default=2_000_000,
+        ge=1_000,
+        le=50_000_000,
+        description="Change control: most logged orders one backtest reads (the oldest of the "
+        "window first; the evidence says when the window held more). Bounds its memory: "
+        "about 0.5 GiB per million orders.",
+    )
+    change_emergency_rollback: bool = Field(
+        default=False,
+        description="Change control: let one approver or admin roll back to an earlier "
+        "approved version alone, without a second person (recorded as an emergency in the "
+        "audit trail). Off: a rollback asked for by one person waits for another's.",
+    )
+    change_holdout_data: Path | None = Field(
+        default=None,
+        description="Change control: labelled history a proposed model and the active one "
+        "are both scored on (the candidate's held-out window of it); default "
+        "`bootstrap_data`.",
+    )
+
+    @field_validator("console_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai"
+            ) from None
+        return value
 
     @property
     def resolved_database_url(self) -> str:

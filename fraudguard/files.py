@@ -1,4 +1,5 @@
-"""Event files: recharge history and batch input as CSV or Parquet, one reader and writer.
+"""Event files: recharge history and batch input as CSV or Parquet, one reader and writer;
+and outcome files (chargebacks, complaints...) as processors send them.
 
 Parquet keeps every type. CSV loses them, so the reader keeps identifier columns as text
 (leading zeros of card BINs, ``+86`` prefixes) and parses ``event_time`` / ``label_time``.
@@ -6,6 +7,7 @@ Parquet keeps every type. CSV loses them, so the reader keeps identifier columns
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Literal
 
@@ -13,7 +15,15 @@ import pandas as pd
 
 from fraudguard.exceptions import DataFileError, FieldProblem, InputError
 
-__all__ = ["TEXT_COLUMNS", "event_file_format", "read_events", "write_events"]
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "OUTCOME_NUMBER_COLUMNS",
+    "TEXT_COLUMNS",
+    "event_file_format",
+    "read_events",
+    "read_outcomes",
+    "write_events",
+]
 
 #: Columns that are text even when every value looks like a number.
 TEXT_COLUMNS = (
@@ -88,3 +98,79 @@ def write_events(frame: pd.DataFrame, path: Path | str) -> Path:
     else:
         frame.to_parquet(target, index=False, compression="zstd")
     return target
+
+
+#: Columns of an outcome file: the fields of ``POST /v1/outcomes``, the first three required.
+OUTCOME_COLUMNS = (
+    "transaction_id",
+    "kind",
+    "reported_at",
+    "amount",
+    "reference",
+    "source",
+    "typology",
+    "note",
+)
+OUTCOME_NUMBER_COLUMNS = ("amount",)
+
+
+def read_outcomes(path: Path | str) -> pd.DataFrame:
+    """Read an outcome file (``.csv`` or ``.parquet``) without losing a value to parsing.
+
+    The frame's index is where each row is in the file: the line of a CSV file (the header
+    is line 1; a quoted value over two lines counts both), the row of a Parquet file from 1.
+    Every CSV value stays text except an ``amount`` that reads as a number; an empty cell is
+    missing. A value that does not read as its column's kind is kept as it is, for the
+    validation suite to name.
+    """
+    source = Path(path)
+    try:
+        kind = event_file_format(source)
+    except InputError:
+        raise DataFileError(
+            f"cannot read {source.name}", [FieldProblem("file", "use a .csv or .parquet file")]
+        ) from None
+    try:
+        if kind == "csv":
+            frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
+            frame.index = pd.Index(_record_lines(source)[: len(frame)], name="line")
+            for column in OUTCOME_NUMBER_COLUMNS:
+                if column in frame:
+                    frame[column] = _numbers_where_possible(frame[column])
+            return frame
+        frame = pd.read_parquet(source)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataFileError(f"cannot read {source.name}: {exc}") from None
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataFileError(
+            f"cannot read {source.name}: not a valid CSV or Parquet file ({type(exc).__name__})"
+        ) from None
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    for column in frame.columns:
+        if (
+            column not in OUTCOME_NUMBER_COLUMNS
+            and pd.api.types.is_numeric_dtype(frame[column].dtype)
+            and not pd.api.types.is_bool_dtype(frame[column].dtype)
+        ):
+            frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v))
+    return frame
+
+
+def _record_lines(path: Path) -> list[int]:
+    """The line each CSV record starts on (the header is line 1)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        starts: list[int] = []
+        start = 1
+        for _ in reader:
+            starts.append(start)
+            start = reader.line_num + 1
+    return starts[1:]
+
+
+def _numbers_where_possible(values: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    unreadable = values.notna() & numbers.isna()
+    if not unreadable.any():
+        return numbers
+    return numbers.astype(object).where(~unreadable, values)

@@ -27,7 +27,7 @@ import ipaddress
 import math
 import operator
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -39,15 +39,24 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from fraudguard.exceptions import FieldProblem, InputError
+from fraudguard.privacy import redact
 
 __all__ = [
     "FLAT_COLUMNS",
     "MAX_AMOUNT",
     "MAX_BATCH_EVENTS",
+    "MAX_OUTCOMES",
+    "MAX_OUTCOME_NOTE",
+    "OUTCOME_REFERENCE_PATTERN",
+    "OUTCOME_SOURCE_PATTERN",
+    "TRANSACTION_ID_PATTERN",
+    "TYPOLOGY_ALIASES",
     "BatchItemError",
     "BatchScoreRequest",
     "BatchScoreResponse",
@@ -55,9 +64,13 @@ __all__ = [
     "Decision",
     "DecisionOutcome",
     "Device",
+    "FraudTypology",
     "MatchedPromotion",
     "Network",
     "NetworkType",
+    "OutcomeBatch",
+    "OutcomeKind",
+    "OutcomeReport",
     "Payment",
     "PaymentMethod",
     "Platform",
@@ -75,6 +88,7 @@ __all__ = [
     "json_schemas",
     "normalize_msisdn",
     "parse_event",
+    "parse_outcomes",
     "to_flat",
 ]
 
@@ -135,6 +149,18 @@ class ReasonFamily(StrEnum):
     MODEL = "model"
 
 
+class FraudTypology(StrEnum):
+    """What kind of fraud an order was (the simulator's fraud typologies, plus ``other`` for
+    what none of them describes): what a reviewer confirms, and what an outcome reports."""
+
+    FAKE_DISCOUNT_SCAM = "fake_discount_scam"
+    LAUNDERING = "laundering"
+    ACCOUNT_TAKEOVER = "account_takeover"
+    CARD_TESTING = "card_testing"
+    PROMOTION_ABUSE = "promotion_abuse"
+    OTHER = "other"
+
+
 class Severity(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
@@ -144,6 +170,8 @@ class Severity(StrEnum):
 
 _MSISDN_RE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 _TRANSACTION_ID_RE = r"^[A-Za-z0-9._:\-]{1,128}$"
+#: What a ``transaction_id`` may be: 1-128 of ``A-Z a-z 0-9 . _ : -``.
+TRANSACTION_ID_PATTERN = _TRANSACTION_ID_RE
 MSISDN_HELP = "must be a mainland mobile number: 11 digits from 13-19, optional +86/86"
 
 
@@ -445,6 +473,162 @@ def parse_event(data: dict[str, Any]) -> RechargeEvent:
         raise InputError("the recharge event is invalid", field_problems(exc)) from None
 
 
+# --- outcomes: what happened after a decision (DESIGN.md section 3b) ------------------------
+
+#: Largest number of outcomes in one ``POST /v1/outcomes`` request.
+MAX_OUTCOMES = 500
+#: Longest ``note``: a reason code and a few words, not a case file.
+MAX_OUTCOME_NOTE = 500
+#: A processor's or issuer's id for the outcome (ARNs, case numbers, ``cb-88412``).
+OUTCOME_REFERENCE_PATTERN = r"^[A-Za-z0-9._:/#-]{1,128}$"
+#: Who reported it, as a word (``issuer``, ``processor:alipay``, ``security_team``).
+OUTCOME_SOURCE_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+
+class OutcomeKind(StrEnum):
+    """What happened after the decision. Which kinds mean fraud is the label policy's call
+    (``fraudguard/outcomes/data/label_policy.yaml``), not the reporter's."""
+
+    #: The card issuer took the money back.
+    CHARGEBACK = "chargeback"
+    #: The money was given back to the payer.
+    REFUND = "refund"
+    #: The payer paid and the top-up never arrived (the fake-discount victim).
+    COMPLAINT_NOT_DELIVERED = "complaint_not_delivered"
+    #: The account or card owner says "that wasn't me".
+    COMPLAINT_UNAUTHORISED = "complaint_unauthorised"
+    #: A bank or the operator's security team reports the order as fraud.
+    FRAUD_REPORT = "fraud_report"
+    #: The order was checked and is genuine.
+    CONFIRMED_GENUINE = "confirmed_genuine"
+
+
+#: Typology words reporters use for FraudGuard's typologies: a top-up paid with a stolen card
+#: is how discount top-ups are laundered.
+TYPOLOGY_ALIASES: dict[str, FraudTypology] = {"stolen_card": FraudTypology.LAUNDERING}
+
+
+def _typology_alias(value: Any) -> Any:
+    return (
+        TYPOLOGY_ALIASES[value].value
+        if isinstance(value, str) and value in TYPOLOGY_ALIASES
+        else value
+    )
+
+
+def _no_personal_data(value: str) -> str:
+    # Outcomes are kept for years and shown to reviewers: a card or phone number in a
+    # reference or note would be personal data stored in clear.
+    if redact(value) != value:
+        raise ValueError("looks like a phone, card or id number: leave personal data out")
+    return value
+
+
+#: Outcomes reported before this are data errors (and a time near year 1 or 9999 cannot be
+#: moved to UTC at all).
+_EARLIEST_OUTCOME = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST_OUTCOME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _plausible_time(value: datetime) -> datetime:
+    if not _EARLIEST_OUTCOME <= value < _LATEST_OUTCOME:
+        raise ValueError("must be a time between 2000 and 2100")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("must be one line of text without control characters")
+    return value
+
+
+class OutcomeReport(_Strict):
+    """One outcome, as a processor, the orchestrator or a security team reports it to
+    ``POST /v1/outcomes`` (or in a file to ``fraudguard outcomes import``).
+
+    >>> report = OutcomeReport.model_validate({"transaction_id": "ord-1", "kind": "chargeback",
+    ...     "reported_at": "2026-12-20T10:00:00+08:00", "typology": "stolen_card"})
+    >>> report.typology, report.key()
+    (<FraudTypology.LAUNDERING: 'laundering'>, ('ord-1', 'chargeback', ''))
+    """
+
+    transaction_id: Annotated[str, Field(pattern=_TRANSACTION_ID_RE)]
+    kind: OutcomeKind
+    #: When the outcome became known (to the reporter): the time its label is known from.
+    reported_at: Annotated[AwareDatetime, AfterValidator(_plausible_time)]
+    amount: Money | None = None
+    reference: (
+        Annotated[str, Field(pattern=OUTCOME_REFERENCE_PATTERN), AfterValidator(_no_personal_data)]
+        | None
+    ) = None
+    source: Annotated[str, Field(pattern=OUTCOME_SOURCE_PATTERN)] | None = None
+    typology: Annotated[FraudTypology, BeforeValidator(_typology_alias)] | None = None
+    note: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=MAX_OUTCOME_NOTE),
+            AfterValidator(_plain_text),
+            AfterValidator(_no_personal_data),
+        ]
+        | None
+    ) = None
+
+    @field_validator("typology")
+    @classmethod
+    def _genuine_has_no_typology(
+        cls, value: FraudTypology | None, info: ValidationInfo
+    ) -> FraudTypology | None:
+        if value is not None and info.data.get("kind") is OutcomeKind.CONFIRMED_GENUINE:
+            raise ValueError("a confirmed_genuine outcome has no typology; leave it out")
+        return value
+
+    def key(self) -> tuple[str, str, str]:
+        """What makes a report the same one again: order, kind and reference (``""`` if
+        none)."""
+        return (self.transaction_id, self.kind.value, self.reference or "")
+
+    def fingerprint(self) -> str:
+        """sha256 (hex) of the canonical report: the same instant in another offset, or
+        ``100`` for ``100.0``, is the same report.
+
+        >>> one = {"transaction_id": "t", "kind": "refund",
+        ...        "reported_at": "2026-12-20T10:00:00+08:00"}
+        >>> a = OutcomeReport.model_validate(one)
+        >>> b = OutcomeReport.model_validate({**one, "reported_at": "2026-12-20T02:00:00Z"})
+        >>> a.fingerprint() == b.fingerprint()
+        True
+        """
+        canonical = self.model_copy(update={"reported_at": self.reported_at.astimezone(UTC)})
+        return hashlib.sha256(canonical.model_dump_json().encode("utf-8")).hexdigest()
+
+
+class OutcomeBatch(BaseModel):
+    """``POST /v1/outcomes``: 1 to ``MAX_OUTCOMES`` outcomes, stored together or not at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcomes: Annotated[list[OutcomeReport], Field(min_length=1, max_length=MAX_OUTCOMES)]
+
+
+_OUTCOME_MESSAGES = {
+    **_PYDANTIC_MESSAGES,
+    "extra_forbidden": "unknown field; see the outcome fields in the integrator guide",
+}
+
+
+def parse_outcomes(data: dict[str, Any]) -> OutcomeBatch:
+    """Validate a ``POST /v1/outcomes`` body, raising :class:`InputError` naming every bad
+    field (``outcomes.3.kind``)."""
+    try:
+        return OutcomeBatch.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = [
+            FieldProblem(p.location, _OUTCOME_MESSAGES.get(p.kind, p.message), p.kind)
+            for p in field_problems(exc)
+        ]
+        raise InputError("the outcomes are invalid", problems) from None
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schema of every contract model, keyed by model name."""
     models: list[type[BaseModel]] = [
@@ -455,6 +639,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         BatchScoreRequest,
         BatchScoreResponse,
         PromotionVerification,
+        OutcomeBatch,
     ]
     return {m.__name__: m.model_json_schema() for m in models}
 

@@ -7,7 +7,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,6 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraudguard import __version__
 from fraudguard.api.cases import router as cases_router
+from fraudguard.api.changes import router as changes_router
+from fraudguard.api.changes import start_change_control
+from fraudguard.api.changes_console import router as changes_console_router
 from fraudguard.api.console import answer_refusal
 from fraudguard.api.console import router as console_router
 from fraudguard.api.console_session import ConsoleRefusal
@@ -31,6 +34,7 @@ from fraudguard.api.exceptions import error_response, fraudguard_error_response
 from fraudguard.api.fastpath import SCORE_PATH, SCORE_ROUTE, ScoreFastPath
 from fraudguard.api.logs import REQUEST_ID, configure_logging
 from fraudguard.api.metrics import ServiceMetrics
+from fraudguard.api.outcomes import router as outcomes_router
 from fraudguard.api.process import freeze_startup_objects, thaw
 from fraudguard.api.ratelimit import KeyRateLimiter
 from fraudguard.api.routes import router
@@ -39,8 +43,15 @@ from fraudguard.auth.keys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
 from fraudguard.decisions import Decide, DecisionLog, decision_writer
 from fraudguard.exceptions import FraudGuardError
+from fraudguard.outcomes import load_label_policy
 from fraudguard.privacy import redact
-from fraudguard.schema import BatchScoreRequest, Decision, PromotionClaim, RechargeEvent
+from fraudguard.schema import (
+    BatchScoreRequest,
+    Decision,
+    OutcomeBatch,
+    PromotionClaim,
+    RechargeEvent,
+)
 from fraudguard.scoring import Scorer, build_scorer
 
 __all__ = ["create_app"]
@@ -161,12 +172,13 @@ class _Observe:
             REQUEST_ID.reset(token)
 
 
-async def _watch(services: Services, interval_s: float) -> None:
-    """Reload rules and the promoted model when they change on disk, off the request path."""
+async def _watch(services: Services, interval_s: float, refresh: Callable[[], bool]) -> None:
+    """Follow what change control says is live (rules, model, shadow), off the request
+    path: ``refresh`` is :meth:`fraudguard.changes.Activator.sync`."""
     while True:
         await asyncio.sleep(interval_s)
         try:
-            if await run_in_threadpool(services.scorer.refresh):
+            if await run_in_threadpool(refresh):
                 services.metrics.set_model(
                     services.scorer.model_version, services.scorer.rules.version
                 )
@@ -180,6 +192,7 @@ _REQUEST_BODIES: dict[str, type[BaseModel]] = {
     SCORE_PATH: RechargeEvent,
     "/v1/score/batch": BatchScoreRequest,
     "/v1/promotions/verify": PromotionClaim,
+    "/v1/outcomes": OutcomeBatch,
 }
 
 
@@ -217,6 +230,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     at start-up."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    # Read now: a bad FRAUDGUARD_LABEL_POLICY_PATH stops the start, not the first outcome.
+    label_policy = load_label_policy(settings.label_policy_path)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -246,6 +261,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         services, key_store = await run_in_threadpool(start)
         app.state.services = services
+        # The live rule pack and model are the ones change control activated (seeded from
+        # what the scorer loaded at first start), on every worker.
+        changes = await run_in_threadpool(start_change_control, services)
+        app.state.changes = changes
         thresholds = freeze_startup_objects()
         _log.info(
             "started",
@@ -259,15 +278,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(_refresh_keys(services, key_store, settings.api_key_refresh_s))
         ]
         if settings.reload_interval_s > 0:
-            tasks.append(asyncio.create_task(_watch(services, settings.reload_interval_s)))
+            tasks.append(
+                asyncio.create_task(
+                    _watch(services, settings.reload_interval_s, changes.activator.sync)
+                )
+            )
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await services.writer.aclose()
+            await run_in_threadpool(changes.activator.flush)
             services.log.close()
             app.state.services = None
+            app.state.changes = None
             thaw(thresholds)
 
     app = FastAPI(
@@ -278,7 +303,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(cases_router)
+    app.include_router(outcomes_router)
     app.include_router(console_router)
+    app.include_router(changes_router)
+    app.include_router(changes_console_router)
+    app.state.label_policy = label_policy
     app.openapi = lambda: _openapi_with_bodies(app)  # type: ignore[method-assign]
     app.add_exception_handler(FraudGuardError, _fraudguard_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -49,8 +49,9 @@ __all__ = [
 
 #: Who may change a case (assign, move, dispose).
 ACTING_ROLES = (Role.REVIEWER, Role.ADMIN)
-#: Who may read cases, the dashboard, the audit trail and export.
-READING_ROLES = (Role.REVIEWER, Role.ANALYST, Role.ADMIN)
+#: Who may read cases, the dashboard, the audit trail and export (approvers weigh rule
+#: changes against the cases they flag).
+READING_ROLES = (Role.REVIEWER, Role.ANALYST, Role.APPROVER, Role.ADMIN)
 #: Roles whose exports include keyed hashes of the phone number, payer, instrument, device.
 PSEUDONYM_ROLES = frozenset({Role.ADMIN})
 
@@ -64,7 +65,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def actor_id(key: ApiKey) -> str:
     """``reviewer:k_1a2b3c``: the role and the key's id (``fraudguard keys list`` shows it;
     never the key), so the audit trail tells two keys of one role apart."""
-    return f"{key.role}:{key.key_id}"
+    return key.actor_id
 
 
 class _RequireActor(RequireRole):
@@ -92,6 +93,7 @@ def case_service(request: Request, services: ServicesDep) -> CaseService:
             services.log.engine,
             specs=services.scorer.specs,
             reference=services.scorer.reference,
+            rules=services.scorer.rules,
         )
         request.app.state.case_service = current
     return current

@@ -7,14 +7,19 @@ English, over the same :class:`~fraudguard.cases.CaseService` as the case API.
 * **CSRF**: every form carries the session's token; a POST without the matching token is
   refused (403) by its ``CsrfChecked`` / ``CsrfSignedIn`` dependency and changes nothing.
 * Pages show phone numbers masked (``189****5678``) and no payer, instrument or device ids.
+* Every value is shown in words in the session's language, the code kept as secondary
+  text (:class:`~fraudguard.api.console_text.Labels`), and every time in the operator's
+  zone, named (``FRAUDGUARD_CONSOLE_TIMEZONE``, :class:`~fraudguard.api.console_text.LocalTime`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pydantic
 from fastapi import APIRouter, Form, Request
@@ -23,6 +28,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fraudguard.api.cases import ACTING_ROLES, READING_ROLES, CasesDep, actor_id
+from fraudguard.api.console_charts import dashboard_performance
 from fraudguard.api.console_session import (
     ConsoleRefusal,
     ConsoleSession,
@@ -33,10 +39,12 @@ from fraudguard.api.console_session import (
     SignInRequiredError,
     forget_session,
 )
-from fraudguard.api.console_text import LANGUAGES, text_for
+from fraudguard.api.console_text import LANGUAGES, LocalTime, labels_for, text_for
 from fraudguard.api.deps import ServicesDep
 from fraudguard.cases import (
     Actor,
+    AuditAction,
+    CaseOrigin,
     CaseQuery,
     CaseSort,
     CaseStatus,
@@ -45,12 +53,13 @@ from fraudguard.cases import (
     FraudTypology,
     TransitionRequest,
 )
-from fraudguard.exceptions import FraudGuardError
+from fraudguard.config import Settings
+from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
 from fraudguard.schema import DecisionOutcome, ReasonFamily
 
 __all__ = ["answer_refusal", "router"]
 
-_STATIC = {"console.css": "text/css; charset=utf-8"}
+_STATIC = {"console.css": "text/css; charset=utf-8", "changes.css": "text/css; charset=utf-8"}
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -61,6 +70,19 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 templates = Jinja2Templates(env=_environment)
+
+
+@lru_cache(maxsize=8)
+def _local_time(name: str) -> LocalTime:
+    return LocalTime(ZoneInfo(name), name)
+
+
+def _clock(request: Request) -> LocalTime:
+    """Times in the configured zone (``FRAUDGUARD_CONSOLE_TIMEZONE``, checked at start)."""
+    services = getattr(request.app.state, "services", None)
+    if services is None:  # the service is starting: the setting's default
+        return _local_time(str(Settings.model_fields["console_timezone"].default))
+    return _local_time(services.scorer.settings.console_timezone)
 
 
 def _page(
@@ -76,6 +98,8 @@ def _page(
         template,
         {
             "t": t,
+            "v": labels_for(session.lang),
+            "clock": _clock(request),
             "lang": session.lang,
             "languages": LANGUAGES,
             "csrf": session.csrf,
@@ -210,14 +234,20 @@ def static(name: str) -> Response:
 _QUEUE_FIELDS = frozenset(CaseQuery.model_fields) - {"page_size"}
 
 
-def _queue_query(request: Request) -> tuple[CaseQuery, dict[str, str], list[tuple[str, str]]]:
+def _queue_query(
+    request: Request, clock: LocalTime
+) -> tuple[CaseQuery, dict[str, str], list[tuple[str, str]]]:
     """The queue filters from the query string; bad ones are named and dropped."""
     raw = {k: v for k, v in request.query_params.items() if k in _QUEUE_FIELDS and v.strip()}
     values: dict[str, Any] = dict(raw)
     for key in ("created_from", "created_to"):
-        # The form's date inputs give a day: the day starts at midnight China time.
+        # The form's date inputs give a day: it starts at midnight in the console's zone.
         if key in values and len(values[key]) == 10:
-            values[key] = values[key] + "T00:00:00+08:00"
+            try:
+                day = date.fromisoformat(values[key])
+            except ValueError:
+                continue  # named as invalid by the query's validation
+            values[key] = datetime.combine(day, time(0), tzinfo=clock.zone).isoformat()
     problems: list[tuple[str, str]] = []
     try:
         return CaseQuery.model_validate({**values, "page_size": 50}), raw, problems
@@ -234,7 +264,7 @@ def _queue_query(request: Request) -> tuple[CaseQuery, dict[str, str], list[tupl
 
 @router.get("/cases", response_class=HTMLResponse)
 def queue(request: Request, _actor: SignedIn, session: SessionDep, cases: CasesDep) -> Response:
-    query, raw, problems = _queue_query(request)
+    query, raw, problems = _queue_query(request, _clock(request))
     page = cases.list_cases(query)
     pages = max(1, -(-page.total // page.page_size))
 
@@ -255,6 +285,7 @@ def queue(request: Request, _actor: SignedIn, session: SessionDep, cases: CasesD
         statuses=list(CaseStatus),
         families=list(ReasonFamily),
         decisions=[DecisionOutcome.REVIEW, DecisionOutcome.BLOCK],
+        origins=list(CaseOrigin),
         sorts=list(CaseSort),
     )
 
@@ -291,12 +322,21 @@ def _case(
     notice: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
+    changes = [h for h in detail.history if h.action is not AuditAction.VIEW]
+    views = [h for h in detail.history if h.action is AuditAction.VIEW]
     return _page(
         request,
         session,
         "case.html",
         status_code,
         case=detail,
+        changes=list(reversed(changes)),
+        views=list(reversed(views)),
+        # Model reasons are there only when the model itself flagged the order.
+        model_flagged=any(
+            r.source.startswith("model:") and r.source != "model:none"
+            for r in detail.decision_body.reasons
+        ),
         errors=errors or [],
         notice=notice,
         form=form or {},
@@ -368,6 +408,9 @@ def change_status(
     status: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     def run(actor: Actor) -> None:
+        if not status:  # the placeholder: nothing chosen, nothing changed
+            message = text_for(session.lang)["choose_status"]
+            raise InputError("no status chosen", [FieldProblem("status", message)])
         cases.transition(case_id, TransitionRequest.model_validate({"status": status}), actor)
 
     return _act(case_id, request, actor, session, cases, run, "status")
@@ -399,7 +442,8 @@ def dispose(
 def dashboard_page(
     request: Request, _actor: SignedIn, session: SessionDep, cases: CasesDep
 ) -> Response:
-    board = cases.dashboard(14)
+    board = cases.dashboard(14, _clock(request).zone)
+    performance, chart = dashboard_performance(request.app.state, cases.engine)
     days = sorted({v.day for v in board.volume})
     families = sorted({v.family for v in board.volume})
     grid = {(v.day, v.family): v.cases for v in board.volume}
@@ -415,4 +459,6 @@ def dashboard_page(
         grid=grid,
         totals=totals,
         peak=peak,
+        performance=performance,
+        chart=chart,
     )

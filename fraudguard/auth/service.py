@@ -33,6 +33,12 @@ class ApiKey:
     key_id: str
     role: Role
 
+    @property
+    def actor_id(self) -> str:
+        """``reviewer:k_1a2b3c``: the role and the key's id (never the key), the identity
+        audit trails record and four-eyes checks compare."""
+        return f"{self.role}:{self.key_id}"
+
 
 class ApiKeys:
     """Known keys and their roles."""

@@ -13,6 +13,7 @@ migrations live in :mod:`fraudguard.db`.
 from fraudguard.cases.enums import (
     TRANSITIONS,
     AuditAction,
+    CaseOrigin,
     CaseSort,
     CaseStatus,
     Disposition,
@@ -52,6 +53,7 @@ __all__ = [
     "AuditEntry",
     "CaseDetail",
     "CaseNotFoundError",
+    "CaseOrigin",
     "CasePage",
     "CaseQuery",
     "CaseService",

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Defined with the wire contract, which outcomes report it in too; re-exported here.
+from fraudguard.schema import FraudTypology
+
 __all__ = [
     "TRANSITIONS",
     "AuditAction",
+    "CaseOrigin",
     "CaseSort",
     "CaseStatus",
+    "DeciderKind",
     "Disposition",
     "FraudTypology",
     "LinkKind",
+    "ScoreSource",
 ]
 
 
@@ -42,18 +48,6 @@ class Disposition(StrEnum):
     NEEDS_INFO = "needs_info"
 
 
-class FraudTypology(StrEnum):
-    """What kind of fraud a confirmed case was (the simulator's fraud typologies, plus
-    ``other`` for what none of them describes)."""
-
-    FAKE_DISCOUNT_SCAM = "fake_discount_scam"
-    LAUNDERING = "laundering"
-    ACCOUNT_TAKEOVER = "account_takeover"
-    CARD_TESTING = "card_testing"
-    PROMOTION_ABUSE = "promotion_abuse"
-    OTHER = "other"
-
-
 class AuditAction(StrEnum):
     VIEW = "view"
     ASSIGN = "assign"
@@ -61,6 +55,28 @@ class AuditAction(StrEnum):
     DISPOSITION = "disposition"
     EXPORT = "export"
     EXPORT_LABELS = "export_labels"
+    #: An outcome reported on the case's order (a missed-fraud case opens with one).
+    OUTCOME = "outcome"
+    #: A file of outcomes imported with ``fraudguard outcomes import``.
+    OUTCOME_IMPORT = "outcome_import"
+    #: Change control (:mod:`fraudguard.changes`): a version of a rule pack or a model
+    #: drafted, proposed, approved, rejected, activated, rolled back, or seeded at first start.
+    CHANGE_DRAFT = "change_draft"
+    CHANGE_PROPOSE = "change_propose"
+    CHANGE_APPROVE = "change_approve"
+    CHANGE_REJECT = "change_reject"
+    CHANGE_ACTIVATE = "change_activate"
+    CHANGE_ROLLBACK = "change_rollback"
+    CHANGE_SEED = "change_seed"
+
+
+class CaseOrigin(StrEnum):
+    """Why a case exists."""
+
+    #: FraudGuard flagged the order (review or block) when it was scored.
+    SCORING = "scoring"
+    #: FraudGuard allowed the order, and an outcome later reported it as fraud.
+    MISSED_FRAUD = "missed_fraud"
 
 
 class LinkKind(StrEnum):
@@ -78,3 +94,24 @@ class CaseSort(StrEnum):
     NEWEST = "newest"
     SCORE = "score"
     AMOUNT = "amount"
+
+
+class DeciderKind(StrEnum):
+    """What made a decision review or block (the scoring policy,
+    :mod:`fraudguard.scoring.service`)."""
+
+    #: A ``review`` or ``block`` rule of the rule pack.
+    RULE = "rule"
+    #: The model: its score (plus any ``score`` rules' deltas) reached a threshold.
+    MODEL = "model"
+    #: The ``fail_closed`` failure policy: the model or the velocity store was unavailable.
+    FAILURE_POLICY = "failure_policy"
+
+
+class ScoreSource(StrEnum):
+    """What a decision's ``score`` is."""
+
+    #: The model's calibrated fraud probability (plus any ``score`` rules' deltas).
+    MODEL = "model"
+    #: No model answered (degraded): a fixed score from the strongest rule's severity.
+    RULES_ONLY = "rules_only"

@@ -5,13 +5,22 @@ a session: the caller (:class:`~fraudguard.cases.CaseService`) owns the transact
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from fraudguard.cases.enums import AuditAction, CaseSort, CaseStatus, Disposition, LinkKind
+from fraudguard.cases.enums import (
+    AuditAction,
+    CaseOrigin,
+    CaseSort,
+    CaseStatus,
+    Disposition,
+    LinkKind,
+    ScoreSource,
+)
 from fraudguard.cases.schemas import (
     AuditEntry,
     BacklogSummary,
@@ -21,17 +30,21 @@ from fraudguard.cases.schemas import (
     Dashboard,
     FamilyDay,
     LinkedCase,
+    ReportedOutcome,
     RuleFalsePositives,
     case_label,
 )
-from fraudguard.db import AuditRow, CaseRow, DecisionRow
+from fraudguard.cases.wording import decided_by, score_source
+from fraudguard.db import AuditRow, CaseRow, DecisionRow, OutcomeRow
 from fraudguard.exceptions import FieldProblem, InputError
+from fraudguard.schema import Decision, FraudTypology, OutcomeKind
 
 __all__ = [
     "SLA_HOURS",
     "audit_entry",
     "audit_trail",
     "case_history",
+    "case_outcomes",
     "case_summary",
     "dashboard",
     "linked_cases",
@@ -43,11 +56,17 @@ SLA_HOURS: dict[str, float] = {"block": 4.0, "review": 24.0}
 #: Most linked cases shown on a case.
 MAX_LINKED = 50
 
-_SUMMARY_COLUMNS = (CaseRow, DecisionRow.msisdn_masked)
+_SUMMARY_COLUMNS = (CaseRow, DecisionRow.msisdn_masked, DecisionRow.decision)
 
 
-def list_cases(session: Session, query: CaseQuery, now: datetime) -> CasePage:
-    """One page of the queue, filtered and sorted, with the total that matched."""
+def list_cases(
+    session: Session,
+    query: CaseQuery,
+    now: datetime,
+    rule_actions: Mapping[str, str] | None = None,
+) -> CasePage:
+    """One page of the queue, filtered and sorted, with the total that matched;
+    ``rule_actions`` (the live pack's ``{rule id: action}``) tell which rules decided."""
     conditions = _conditions(query)
     order: tuple[Any, ...] = {
         CaseSort.PRIORITY: (CaseRow.priority.desc(), CaseRow.id.desc()),
@@ -75,7 +94,10 @@ def list_cases(session: Session, query: CaseQuery, now: datetime) -> CasePage:
     position = {number: i for i, number in enumerate(ids)}
     rows = sorted(rows, key=lambda row: position[row[0].id])
     return CasePage(
-        items=[case_summary(case, masked, now) for case, masked in rows],
+        items=[
+            case_summary(case, masked, now, Decision.model_validate(body), rule_actions)
+            for case, masked, body in rows
+        ],
         total=total,
         page=query.page,
         page_size=query.page_size,
@@ -106,10 +128,19 @@ def _conditions(query: CaseQuery) -> list[ColumnElement[bool]]:
         conditions.append(CaseRow.score >= query.score_min)
     if query.score_max is not None:
         conditions.append(CaseRow.score <= query.score_max)
+    if query.origin is not None:
+        conditions.append(CaseRow.origin == query.origin.value)
     return conditions
 
 
-def case_summary(case: CaseRow, masked: str | None, now: datetime) -> CaseSummary:
+def case_summary(
+    case: CaseRow,
+    masked: str | None,
+    now: datetime,
+    body: Decision | None = None,
+    rule_actions: Mapping[str, str] | None = None,
+) -> CaseSummary:
+    """A case's queue row; with its decision ``body``, what decided it."""
     due = case.created_at + timedelta(hours=SLA_HOURS.get(case.outcome or "", 24.0))
     return CaseSummary(
         case_id=case_label(case.id),
@@ -128,7 +159,34 @@ def case_summary(case: CaseRow, masked: str | None, now: datetime) -> CaseSummar
         age_hours=round((now - case.created_at).total_seconds() / 3600, 2),
         sla_due=due,
         sla_breached=case.status != CaseStatus.RESOLVED and now > due,
+        decided_by=decided_by(body, rule_actions) if body is not None else [],
+        score_source=score_source(body) if body is not None else ScoreSource.MODEL,
+        origin=CaseOrigin(case.origin or CaseOrigin.SCORING),
     )
+
+
+def case_outcomes(session: Session, transaction_id: str) -> list[ReportedOutcome]:
+    """The outcomes reported on an order, oldest report first."""
+    rows = session.scalars(
+        select(OutcomeRow)
+        .where(OutcomeRow.transaction_id == transaction_id)
+        .order_by(OutcomeRow.reported_at, OutcomeRow.id)
+    ).all()
+    return [
+        ReportedOutcome(
+            outcome_id=row.id,
+            kind=OutcomeKind(row.kind),
+            reported_at=row.reported_at,
+            received_at=row.received_at,
+            amount=row.amount,
+            reference=row.reference or None,
+            source=row.source,
+            typology=FraudTypology(row.typology) if row.typology else None,
+            note=row.note,
+            reported_by=row.actor,
+        )
+        for row in rows
+    ]
 
 
 def linked_cases(session: Session, case: CaseRow) -> list[LinkedCase]:
@@ -175,13 +233,22 @@ def case_history(session: Session, number: int) -> list[AuditEntry]:
     return [audit_entry(row) for row in rows]
 
 
-def dashboard(session: Session, now: datetime, days: int = 14) -> Dashboard:
-    """Flag volume by family per day (UTC) over ``days``, the open backlog, and the
-    false-positive rate of each rule over every disposed case."""
+def dashboard(
+    session: Session, now: datetime, days: int = 14, zone: tzinfo | None = None
+) -> Dashboard:
+    """Flag volume by family per day over ``days``, the open backlog, and the
+    false-positive rate of each rule over every disposed case. Days are calendar days in
+    ``zone`` (default UTC): the console counts them in its configured time zone."""
     if not 1 <= days <= 366:
         raise InputError("the period is invalid", [FieldProblem("days", "use 1 to 366")])
-    start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    day = _day(CaseRow.created_at, session)
+    if zone is None or zone is UTC:
+        start = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = _day(CaseRow.created_at, session)
+    else:
+        today = now.astimezone(zone).date()
+        calendar = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+        start = _midnight(calendar[0], zone)
+        day = _local_day(CaseRow.created_at, calendar, zone)
     volume = session.execute(
         select(day, CaseRow.family, func.count(CaseRow.id))
         .where(CaseRow.created_at >= start)
@@ -265,6 +332,22 @@ def audit_entry(row: AuditRow) -> AuditEntry:
         action=AuditAction(row.action),
         details=row.details,
     )
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    """When ``day`` starts in ``zone``, in UTC."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _local_day(column: Any, calendar: list[date], zone: tzinfo) -> ColumnElement[str]:
+    """The calendar day in ``zone`` of a timestamp at or after the first day's midnight, as
+    ``YYYY-MM-DD``: one comparison per day with the UTC instant it starts (right across a
+    daylight-saving change, on every backend)."""
+    whens = [
+        (column >= _midnight(day, zone), literal(day.isoformat())) for day in reversed(calendar[1:])
+    ]
+    first = literal(calendar[0].isoformat())
+    return case(*whens, else_=first) if whens else first
 
 
 def _day(column: Any, session: Session) -> ColumnElement[str]:

@@ -11,14 +11,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo
 
 from fraudguard.cases.enums import (
     AuditAction,
+    CaseOrigin,
     CaseSort,
     CaseStatus,
+    DeciderKind,
     Disposition,
     FraudTypology,
     LinkKind,
+    ScoreSource,
 )
 from fraudguard.exceptions import FieldProblem, InputError
-from fraudguard.schema import Decision, DecisionOutcome, ReasonFamily
+from fraudguard.schema import Decision, DecisionOutcome, OutcomeKind, ReasonFamily
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -31,9 +34,11 @@ __all__ = [
     "CaseQuery",
     "CaseSummary",
     "Dashboard",
+    "Decider",
     "DispositionRequest",
     "FamilyDay",
     "LinkedCase",
+    "ReportedOutcome",
     "RuleFalsePositives",
     "Signal",
     "SignalGroup",
@@ -85,6 +90,11 @@ class CaseQuery(_Request):
     )
     family: ReasonFamily | None = Field(default=None, description="Family of the top reason.")
     decision: DecisionOutcome | None = Field(default=None, description="review or block.")
+    origin: CaseOrigin | None = Field(
+        default=None,
+        description="`missed_fraud`: cases an outcome (a chargeback, a complaint...) opened on "
+        "an order FraudGuard allowed; `scoring`: orders flagged when scored.",
+    )
     platform: Annotated[str, Field(min_length=1, max_length=255)] | None = Field(
         default=None, description="Exact platform label (domain, app package, account)."
     )
@@ -117,7 +127,10 @@ class CaseQuery(_Request):
     @classmethod
     def _flagged(cls, value: DecisionOutcome | None) -> DecisionOutcome | None:
         if value is DecisionOutcome.ALLOW:
-            raise ValueError("cases open only for review or block")
+            raise ValueError(
+                "scoring opens cases for review or block; for allowed orders that turned out "
+                "fraud use origin=missed_fraud"
+            )
         return value
 
     @field_validator("score_max")
@@ -135,6 +148,22 @@ class CaseQuery(_Request):
         if value is not None and start is not None and start >= value:
             raise ValueError("must be after created_from")
         return value
+
+
+class Decider(BaseModel):
+    """One thing that made the decision ``review`` or ``block``."""
+
+    kind: DeciderKind
+    id: str | None = Field(
+        default=None,
+        description="The rule id, the model version, or the failure policy's reason code "
+        "(`MODEL.UNAVAILABLE`, `STATE.UNAVAILABLE`).",
+    )
+    outcome: DecisionOutcome | None = Field(
+        default=None,
+        description="What it asked for (`review` or `block`); null for a rule the live rule "
+        "pack no longer has.",
+    )
 
 
 class CaseSummary(BaseModel):
@@ -156,6 +185,23 @@ class CaseSummary(BaseModel):
     age_hours: float
     sla_due: datetime
     sla_breached: bool
+    origin: CaseOrigin = Field(
+        default=CaseOrigin.SCORING,
+        description="`scoring`: flagged (review or block) when scored; `missed_fraud`: "
+        "FraudGuard allowed the order and an outcome later reported it as fraud.",
+    )
+    decided_by: list[Decider] = Field(
+        default_factory=list,
+        description="What made the decision review or block: the rule(s), the model, or "
+        "the fail-closed failure policy. `score` alone does not say: a rule can block an "
+        "order the model scores low.",
+    )
+    score_source: ScoreSource = Field(
+        default=ScoreSource.MODEL,
+        description="`model`: `score` is the model's fraud probability (plus any score "
+        "rules' deltas); `rules_only`: no model answered (degraded) and `score` is a fixed "
+        "score from the strongest rule's severity.",
+    )
 
 
 class CasePage(BaseModel):
@@ -200,6 +246,21 @@ class SignalGroup(BaseModel):
     signals: list[Signal]
 
 
+class ReportedOutcome(BaseModel):
+    """An outcome reported on the case's order (``POST /v1/outcomes`` or a file import)."""
+
+    outcome_id: int
+    kind: OutcomeKind
+    reported_at: datetime
+    received_at: datetime
+    amount: float | None
+    reference: str | None
+    source: str | None
+    typology: FraudTypology | None
+    note: str | None
+    reported_by: str = Field(description="`role:key-id` of the API key, or `cli:<user>`.")
+
+
 class AuditEntry(BaseModel):
     id: int
     case_id: str | None
@@ -223,6 +284,10 @@ class CaseDetail(CaseSummary):
     signals: list[SignalGroup]
     linked: list[LinkedCase]
     history: list[AuditEntry]
+    outcomes: list[ReportedOutcome] = Field(
+        default_factory=list,
+        description="What was reported after the decision: chargebacks, complaints, reports.",
+    )
     allowed_transitions: list[CaseStatus]
 
 

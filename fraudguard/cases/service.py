@@ -15,8 +15,8 @@ SLA: a ``block`` case is due 4 hours after it opened, a ``review`` case 24 hours
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,6 +43,9 @@ from fraudguard.features import FeatureSpec
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import Decision
 
+if TYPE_CHECKING:
+    from fraudguard.rules import RuleRegistry
+
 __all__ = ["REOPEN_ROLES", "CaseService"]
 
 #: Roles that may reopen a resolved case (it changes a training label).
@@ -53,7 +56,9 @@ class CaseService:
     """The review desk over one database. Thread-safe: one session per call.
 
     ``specs`` (feature descriptions) and ``reference`` (official channels) turn stored
-    features into words; without them the raw feature names are shown.
+    features into words; without them the raw feature names are shown. ``rules`` (the live
+    rule pack) tells a deciding ``review``/``block`` rule from a ``tag`` or ``score`` rule
+    among a decision's reasons (``decided_by``); without it every rule reason counts.
     """
 
     def __init__(
@@ -62,19 +67,33 @@ class CaseService:
         *,
         specs: Mapping[str, FeatureSpec] | None = None,
         reference: ReferenceData | None = None,
+        rules: RuleRegistry | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._wording = CaseWording(specs, reference)
+        self._rules = rules
+        self._actions: tuple[str, dict[str, str]] = ("", {})
         self._clock = clock
+
+    def _rule_actions(self) -> dict[str, str]:
+        """``{rule id: action}`` of the live pack (rebuilt when the pack is reloaded)."""
+        if self._rules is None:
+            return {}
+        pack = self._rules.current
+        version, actions = self._actions
+        if version != pack.version:
+            actions = {r.id: r.rule.action.value for r in pack.rules}
+            self._actions = (pack.version, actions)
+        return actions
 
     # --- the queue ------------------------------------------------------------------------
 
     def list_cases(self, query: CaseQuery) -> CasePage:
         """One page of the queue, filtered and sorted, with the total that matched."""
         with self._sessions() as session:
-            return queries.list_cases(session, query, self._clock())
+            return queries.list_cases(session, query, self._clock(), self._rule_actions())
 
     # --- one case -------------------------------------------------------------------------
 
@@ -219,11 +238,12 @@ class CaseService:
             )
         return csv_lines(self._sessions, window, columns)
 
-    def dashboard(self, days: int = 14) -> Dashboard:
-        """Flag volume by family per day (UTC) over ``days``, the open backlog, and the
-        false-positive rate of each rule over every disposed case."""
+    def dashboard(self, days: int = 14, zone: tzinfo | None = None) -> Dashboard:
+        """Flag volume by family per day (calendar days in ``zone``, default UTC) over
+        ``days``, the open backlog, and the false-positive rate of each rule over every
+        disposed case."""
         with self._sessions() as session:
-            return queries.dashboard(session, self._clock(), days)
+            return queries.dashboard(session, self._clock(), days, zone)
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -266,8 +286,10 @@ class CaseService:
 
     def _detail(self, session: Session, case: CaseRow, decision: DecisionRow) -> CaseDetail:
         now = self._clock()
-        summary = queries.case_summary(case, decision.msisdn_masked, now)
         body = Decision.model_validate(decision.decision)
+        summary = queries.case_summary(
+            case, decision.msisdn_masked, now, body, self._rule_actions()
+        )
         allowed = sorted(TRANSITIONS[CaseStatus(case.status)])
         return CaseDetail(
             **summary.model_dump(),
@@ -283,5 +305,6 @@ class CaseService:
             signals=self._wording.signals(decision, body),
             linked=queries.linked_cases(session, case),
             history=queries.case_history(session, case.id),
+            outcomes=queries.case_outcomes(session, case.transaction_id),
             allowed_transitions=allowed,
         )

@@ -10,13 +10,81 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fraudguard.cases.schemas import Signal, SignalGroup
+from fraudguard.cases.enums import DeciderKind, ScoreSource
+from fraudguard.cases.schemas import Decider, Signal, SignalGroup
 from fraudguard.db import DecisionRow
 from fraudguard.features import FeatureSpec
 from fraudguard.reference import ReferenceData
-from fraudguard.schema import Decision
+from fraudguard.schema import Decision, DecisionOutcome, Severity
 
-__all__ = ["CaseWording"]
+__all__ = ["CaseWording", "decided_by", "score_source"]
+
+#: Reason sources of the ``fail_closed`` failure policy (model or velocity store down).
+_POLICY_SOURCES = frozenset({"model:none", "state:none"})
+_OUTCOMES = {o.value: o for o in (DecisionOutcome.REVIEW, DecisionOutcome.BLOCK)}
+
+
+def decided_by(body: Decision, rule_actions: Mapping[str, str] | None = None) -> list[Decider]:
+    """What made ``body`` review or block, from its reasons (the scoring policy's, see
+    :mod:`fraudguard.scoring.service`):
+
+    * ``rule:<id>`` reasons are the rules that fired; of those, the ones whose action
+      (``rule_actions``, the live pack's ``{id: action}``) is the decision decided it.
+      ``tag`` and ``score`` rules never decide. A rule the pack no longer has counts only
+      when nothing known decided.
+    * ``model:<version>`` reasons are there only when the model itself flagged the order:
+      ``high`` severity when it asked for block, ``medium`` for review.
+    * ``model:none`` / ``state:none`` are the ``fail_closed`` policy (at least review).
+
+    An allowed order (allow-list, or nothing flagged) opens no case: ``[]``.
+
+    >>> from fraudguard.schema import Reason
+    >>> def reason(source, severity="high"):
+    ...     return Reason(code="X", family="model", severity=severity, source=source,
+    ...                   message="m", message_zh="m")
+    >>> body = Decision(transaction_id="t", decision="block", score=0.017,
+    ...     reasons=[reason("rule:FD-004"), reason("rule:NET-002")], model_version="v1")
+    >>> [(d.kind.value, d.id) for d in decided_by(body, {"FD-004": "block", "NET-002": "tag"})]
+    [('rule', 'FD-004')]
+    """
+    if body.decision not in _OUTCOMES.values():
+        return []
+    actions = rule_actions or {}
+    candidates: list[Decider] = []
+    seen: set[tuple[DeciderKind, str]] = set()
+    for reason in body.reasons:
+        kind, _, name = reason.source.partition(":")
+        outcome: DecisionOutcome | None
+        if reason.source in _POLICY_SOURCES:
+            decider = DeciderKind.FAILURE_POLICY
+            name, outcome = reason.code, DecisionOutcome.REVIEW
+        elif kind == "rule":
+            decider = DeciderKind.RULE
+            action = actions.get(name)
+            if action is not None and action not in _OUTCOMES:
+                continue  # a tag or score rule: it adds a reason, it never decides
+            outcome = _OUTCOMES.get(action) if action is not None else None
+        elif kind == "model":
+            decider = DeciderKind.MODEL
+            outcome = (
+                DecisionOutcome.BLOCK
+                if reason.severity in (Severity.HIGH, Severity.CRITICAL)
+                else DecisionOutcome.REVIEW
+            )
+        else:
+            continue
+        if (decider, name) in seen:
+            continue
+        seen.add((decider, name))
+        candidates.append(Decider(kind=decider, id=name or None, outcome=outcome))
+    decided = [c for c in candidates if c.outcome is body.decision]
+    return decided or [c for c in candidates if c.outcome is None] or candidates
+
+
+def score_source(body: Decision) -> ScoreSource:
+    """What ``body.score`` is: the model's fraud probability, or (no model answered) the
+    rules-only score of :data:`fraudguard.scoring.schemas.RULES_ONLY_SCORES`."""
+    return ScoreSource.MODEL if body.model_version else ScoreSource.RULES_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +286,6 @@ def _promotion_summary(
 ) -> tuple[str | None, str | None]:
     claimed = features.get("promo_benefit_ratio")
     best = features.get("promo_best_genuine_ratio")
-    status = features.get("promo_status")
     if not isinstance(claimed, int | float) or not isinstance(best, int | float):
         return None, None
     paid = ""
@@ -226,8 +293,8 @@ def _promotion_summary(
     if decision.amount is not None and decision.paid_amount is not None:
         paid = f"paid {decision.paid_amount:g} CNY for {decision.amount:g} CNY of credit; "
         paid_zh = f"面值 {decision.amount:g} 元实付 {decision.paid_amount:g} 元;"
+    # The catalogue check (``promo_status``) is a signal of its own, shown in words.
     return (
-        f"{paid}claimed benefit {claimed:.0%} vs the best official offer {best:.0%} "
-        f"(catalogue check: {status})",
-        f"{paid_zh}声称优惠 {claimed:.0%},官方活动最多 {best:.0%}(核验结果:{status})",
+        f"{paid}claimed benefit {claimed:.0%} vs the best official offer {best:.0%}",
+        f"{paid_zh}声称优惠 {claimed:.0%},官方活动最多 {best:.0%}",
     )

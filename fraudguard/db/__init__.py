@@ -1,13 +1,22 @@
 """The one database FraudGuard keeps: engines, the tables of every domain that persists
-(decisions, cases and their audit trail, API keys) and the Alembic migrations that own
-their schema.
+(decisions, cases and their audit trail, outcomes, API keys, change control) and the Alembic
+migrations that own their schema.
 
-Only this package and the packages that persist (``decisions``, ``cases``, ``auth``)
+Only this package and the packages that persist (``decisions``, ``cases``, ``outcomes``, ``auth``)
 import SQLAlchemy.
 """
 
+from fraudguard.db.changes import ChangePointerRow, ChangeVersionRow, ShadowTallyRow
 from fraudguard.db.engine import create_db_engine, database_errors, sqlite_file
-from fraudguard.db.models import ApiKeyRow, AuditRow, Base, CaseRow, DecisionRow, metadata
+from fraudguard.db.models import (
+    ApiKeyRow,
+    AuditRow,
+    Base,
+    CaseRow,
+    DecisionRow,
+    OutcomeRow,
+    metadata,
+)
 from fraudguard.db.upgrade import (
     MIGRATIONS_DIR,
     current_revision,
@@ -21,7 +30,11 @@ __all__ = [
     "AuditRow",
     "Base",
     "CaseRow",
+    "ChangePointerRow",
+    "ChangeVersionRow",
     "DecisionRow",
+    "OutcomeRow",
+    "ShadowTallyRow",
     "create_db_engine",
     "current_revision",
     "database_errors",

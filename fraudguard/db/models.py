@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,6 +36,7 @@ __all__ = [
     "Base",
     "CaseRow",
     "DecisionRow",
+    "OutcomeRow",
     "UtcDateTime",
     "metadata",
 ]
@@ -144,6 +147,10 @@ class CaseRow(Base):
     #: Set only for platforms that are not the operator's nor an authorised partner's: every
     #: Alipay order shares a platform, and that is no ring.
     platform_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    # --- revision 0004 ------------------------------------------------------------------
+    #: ``scoring`` (a review/block decision) or ``missed_fraud`` (an outcome reported fraud
+    #: on an order FraudGuard allowed): :class:`fraudguard.cases.CaseOrigin`.
+    origin: Mapped[str] = mapped_column(String(16), server_default="scoring", index=True)
 
 
 class AuditRow(Base):
@@ -177,3 +184,42 @@ class ApiKeyRow(Base):
     last4: Mapped[str] = mapped_column(String(4))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OutcomeRow(Base):
+    """What happened after a decision, as a payment processor, the orchestrator or a security
+    team reported it (revision 0004). Append-only, like the audit trail: no code path updates
+    or deletes a row, and database triggers refuse both, so each row is also the record of
+    who reported what and when.
+
+    Idempotent on (``transaction_id``, ``kind``, ``reference``); ``reference`` is ``""`` when
+    the reporter gave none, so the key stays unique (SQL counts NULLs as all different).
+    """
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        UniqueConstraint("transaction_id", "kind", "reference", name="uq_outcomes_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: Not a foreign key: an outcome may arrive before the order is scored (a replica behind)
+    #: or be about an order from before FraudGuard was deployed.
+    transaction_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(128))
+    #: sha256 of the report's canonical form: a retry with another body is a conflict.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    #: When the outcome became known to the reporter: the labels' time.
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    #: When FraudGuard stored it.
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    amount: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(64))
+    typology: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    #: Whether the order was in the decision log when the outcome arrived, and its decision.
+    matched: Mapped[bool] = mapped_column(Boolean)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    #: Who reported it: ``role:key-id`` of the API key, or ``cli:<user>`` for a file import.
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))

@@ -110,7 +110,9 @@ class PlatformFeatures(FeatureGroup):
     when every identifier given is an operator's or a partner's, official when one of them is
     an operator's as well. The display name (``platform_name``) is what the platform calls
     itself, so it never proves anything; on a platform that is not authorised, a name that is
-    or imitates an official one is look-alike evidence (``中国移动10086`` on ``gh_fake``).
+    or imitates an official one is look-alike evidence (``中国移动10086`` on ``gh_fake``), except
+    a partner's own name when its account list is not complete (``招商银行``: unknown, not
+    fraud).
     """
 
     specs = (
@@ -212,7 +214,10 @@ class PlatformFeatures(FeatureGroup):
         if name is not None:
             claim = classify(IdentifierKind.WECHAT_ACCOUNT, name)
             if claim.owner is not None:
-                suspects.append((LookalikeKind.BRAND_EMBEDDING, claim.owner, _NAME_CLAIM_SCORE))
+                # An operator lists every account it has: its exact name elsewhere imitates
+                # it. A partner's list may be incomplete: its name is merely unverified.
+                if self._detector.complete(claim.owner):
+                    suspects.append((LookalikeKind.BRAND_EMBEDDING, claim.owner, _NAME_CLAIM_SCORE))
             elif claim.lookalike:
                 suspects.append((claim.lookalike_kind, claim.imitated, claim.score))
         # max() keeps the first of equal scores: URL, then app, account, name.

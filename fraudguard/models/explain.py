@@ -90,9 +90,15 @@ class TreeExplainer:
     def top(
         self, row: npt.NDArray[np.float64], raw: dict[str, Any], k: int = 3
     ) -> list[Contribution]:
-        """The ``k`` columns that pushed the score up most (positive contributions only)."""
+        """The ``k`` columns that pushed the score up most (positive contributions only).
+
+        A column the order did not carry (missing, encoded as NaN) is never a reason: the
+        trees may route missing values somewhere, but "no payer id" is not "the payer's
+        amount in the last hour", so explanations cite only what was there.
+        """
         values = self.contributions(row)
-        order = sorted(range(len(values)), key=lambda j: (-values[j], self.columns[j]))
+        present = [j for j in range(len(values)) if row[j] == row[j]]
+        order = sorted(present, key=lambda j: (-values[j], self.columns[j]))
         return [
             Contribution(self.columns[j], raw.get(self.columns[j]), float(values[j]))
             for j in order[:k]

@@ -15,8 +15,10 @@ exactly that, so one float64 row serves GTIL (any NaN is missing) and the compil
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
+import io
 import logging
 import platform
 import shutil
@@ -63,17 +65,24 @@ def compile_trees(trees: Any, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".compile-") as scratch:
         built = Path(scratch) / out.name
+        # TL2cgen prints its progress notes ("Parallel compilation enabled; ...") with
+        # print(): they go to the debug log, not the service's console.
+        notes = io.StringIO()
         try:
-            tl2cgen.export_lib(
-                trees,
-                toolchain=Path(compiler).name,
-                libpath=built,
-                params={"parallel_comp": 2},
-                nthread=2,
-                options=_COMPILER_FLAGS,
-            )
+            with contextlib.redirect_stdout(notes):
+                tl2cgen.export_lib(
+                    trees,
+                    toolchain=Path(compiler).name,
+                    libpath=built,
+                    params={"parallel_comp": 2},
+                    nthread=2,
+                    options=_COMPILER_FLAGS,
+                )
         except Exception as exc:  # TL2cgen raises its own error type, or the compiler fails
             raise ModelError(f"compiling the trees failed: {type(exc).__name__}") from exc
+        finally:
+            for note in notes.getvalue().splitlines():
+                _log.debug("tl2cgen: %s", note)
         built.replace(out)
     return out
 

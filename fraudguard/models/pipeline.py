@@ -30,7 +30,9 @@ __all__ = [
     "EventFeatures",
     "build_classifier",
     "feature_schema_hash",
+    "mask_unknown_flags",
     "model_inputs",
+    "unknown_flag_pairs",
 ]
 
 #: Flat event columns the model reads directly, beside the features.
@@ -51,6 +53,35 @@ EXCLUDED_FEATURES = frozenset(
         "list_allowlisted",
     }
 )
+
+
+def unknown_flag_pairs(columns: list[str]) -> list[tuple[str, str]]:
+    """``(<entity>_is_new, age_<entity>_first_seen_s)`` pairs among ``columns``.
+
+    A velocity "is new" flag is ``False`` both for an entity seen before and for an order that
+    carried no id at all (rules read unknown as false); its age is NaN for a new entity *and*
+    for a missing id. So "not new, no age" means the id was missing: the model gets NaN for
+    the flag there, not a "seen before" it would read as a signal.
+    """
+    names = set(columns)
+    return [
+        (flag, age)
+        for flag in columns
+        if flag.endswith("_is_new")
+        and (age := f"age_{flag.removesuffix('_is_new')}_first_seen_s") in names
+    ]
+
+
+def mask_unknown_flags(frame: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """``frame`` with each flag of :func:`unknown_flag_pairs` NaN where its id was missing."""
+    if not pairs:
+        return frame
+    frame = frame.copy()
+    for flag, age in pairs:
+        values = frame[flag].astype(float)
+        unknown = (values == 0.0) & frame[age].isna()
+        frame[flag] = values.where(~unknown)
+    return frame
 
 
 def model_inputs(specs: dict[str, FeatureSpec]) -> tuple[list[str], list[str]]:
@@ -88,7 +119,7 @@ class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if missing:
             features = default_extractor().extract_many(X)
             X = pd.concat([X.drop(columns=features.columns, errors="ignore"), features], axis=1)
-        return X.loc[:, wanted]
+        return mask_unknown_flags(X.loc[:, wanted], unknown_flag_pairs(wanted))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray[Any, Any]:
         return np.asarray(self.feature_names_out_, dtype=object)

@@ -10,7 +10,9 @@ Batches always use GTIL on every core. All paths agree with the pipeline to 1e-6
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -25,11 +27,38 @@ from treelite import gtil
 from fraudguard.exceptions import ModelError
 from fraudguard.models.explain import Contribution, TreeExplainer
 from fraudguard.models.native import MISSING, NativeTrees
+from fraudguard.models.pipeline import unknown_flag_pairs
 
 __all__ = ["FastModel"]
 
 #: Rows from which tree inference uses every core (below it one thread is faster).
 _PARALLEL_ROWS = 2048
+#: treelite up to 4.4 (checked: 4.1.2-4.4.1) imports a HistGradientBoosting model only if its
+#: internal column transformer has exactly two entries; scikit-learn 1.7 added a third.
+_IMPORTER_READS_TWO_ENTRIES = tuple(map(int, treelite.__version__.split(".")[:2])) <= (4, 4)
+
+
+def _import_trees(gbm: Any) -> treelite.Model:
+    """A fitted ``HistGradientBoostingClassifier`` as a treelite model.
+
+    treelite is pinned to the version TL2cgen's runtime is built with (pyproject.toml), so
+    that TL2cgen reads the model in its own format. That version's importer predates
+    scikit-learn 1.7, whose trees keep a third, empty ``("remainder", "drop", [False, ...])``
+    entry in their internal column transformer: it is given a view of the model without
+    that entry. The two entries it reads (the category encoder and the numeric columns) are
+    the model's own, and the imported trees are tested equal to scikit-learn's.
+    """
+    preprocessor = getattr(gbm, "_preprocessor", None)
+    if _IMPORTER_READS_TWO_ENTRIES and preprocessor is not None:
+        entries = list(preprocessor.transformers_)
+        if len(entries) == 3:
+            name, transformer, columns = entries[2]
+            if name != "remainder" or not isinstance(transformer, str) or any(columns):
+                raise ModelError("the boosted trees' column transformer is not the one expected")
+            gbm = copy.copy(gbm)
+            gbm._preprocessor = SimpleNamespace(transformers_=entries[:2])
+    trees: treelite.Model = treelite.sklearn.import_model(gbm)  # type: ignore[no-untyped-call]
+    return trees
 
 
 class FastModel:
@@ -52,12 +81,17 @@ class FastModel:
             for categories in categorical_encoder.categories_
         ]
         gbm = inner.named_steps["gbm"]
-        self._trees = treelite.sklearn.import_model(gbm)
+        self._trees = _import_trees(gbm)
         self.explainer = TreeExplainer(gbm, self.columns)
         calibrator = pair.calibrators[0]
         self._x = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
         self._y = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
         self._n_cat = len(self.categorical)
+        # Flags whose id was missing reach the trees as missing (see unknown_flag_pairs).
+        position = {name: i for i, name in enumerate(self.columns)}
+        self._unknown_flags = [
+            (position[flag], position[age]) for flag, age in unknown_flag_pairs(self.numeric)
+        ]
         self.native: NativeTrees | None = None
 
     @property
@@ -91,6 +125,9 @@ class FastModel:
         for name in self.numeric:
             value = features.get(name)
             values.append(MISSING if value is None or value != value else float(value))
+        for flag, age in self._unknown_flags:
+            if values[flag] == 0.0 and values[age] != values[age]:
+                values[flag] = MISSING
         return values
 
     def encode_one(self, features: Mapping[str, Any]) -> npt.NDArray[np.float64]:
@@ -102,6 +139,8 @@ class FastModel:
             out[:, i] = frame[name].map(self._codes[i]).astype(float).to_numpy()
         for j, name in enumerate(self.numeric, start=self._n_cat):
             out[:, j] = pd.to_numeric(frame[name], errors="coerce").astype(float).to_numpy()
+        for flag, age in self._unknown_flags:
+            out[(out[:, flag] == 0.0) & np.isnan(out[:, age]), flag] = np.nan
         return out
 
     def _calibrate(self, margin: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

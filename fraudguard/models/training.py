@@ -10,7 +10,7 @@ the model will be judged on, and none of its labels reach training.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,20 +90,28 @@ def _known_labels(part: pd.DataFrame, as_of: pd.Timestamp) -> npt.NDArray[np.int
     return known.to_numpy().astype(int)
 
 
+def _no_progress(step: str) -> None:
+    pass
+
+
 def train(
     frame: pd.DataFrame,
     config: TrainConfig | None = None,
     compare_with: Mapping[str, npt.NDArray[np.float64]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> TrainingResult:
     """Fit, calibrate, choose thresholds and evaluate on a labelled recharge history.
 
     ``compare_with`` maps a name ("rules", "promoted") to scores for every row of
     ``frame``, in the frame's row order; they are evaluated on the same test period.
+    ``progress`` is called with the name of each step as it starts.
     """
     config = config or TrainConfig()
+    step = progress or _no_progress
     missing = [c for c in ("event_time", "amount", *LABEL_COLUMNS) if c not in frame.columns]
     if missing:
         raise InputError(f"training data lacks the columns {missing}")
+    step(f"validating {len(frame):,} events")
     validation = _check_validation(frame, config)
     times = pd.to_datetime(frame["event_time"], utc=True)
     order = np.argsort(times.to_numpy(), kind="stable")
@@ -115,6 +123,7 @@ def train(
     if min(train_end, cal_end - train_end, n - cal_end) < 100:
         raise InputError(f"too little data to train: {n} rows (need a few thousand)")
 
+    step("computing features")
     features = EventFeatures().fit(data)
     X = features.transform(data)
     categorical, numeric = features.categorical_features_, features.numeric_features_
@@ -124,8 +133,10 @@ def train(
     if y_train.sum() < 10 or y_cal.sum() < 5:
         raise InputError("too few known frauds before the test period to train and calibrate")
 
+    step(f"training {config.max_iter} boosted trees on {train_end:,} events")
     classifier = build_classifier(config, categorical, numeric)
     classifier.fit(X.iloc[:train_end], y_train)
+    step("calibrating and choosing thresholds")
     calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method="isotonic")
     calibrated.fit(X.iloc[train_end:cal_end], y_cal)
     pipeline = Pipeline([("features", features), ("model", calibrated)])
@@ -135,6 +146,7 @@ def train(
     thresholds = choose_thresholds(
         y_cal, cal_scores, amount[train_end:cal_end], config.costs, config.max_legit_flag_rate
     )
+    step("evaluating on the test period")
     test = data.iloc[cal_end:]
     test_scores = calibrated.predict_proba(X.iloc[cal_end:])[:, 1]
     baselines = {

@@ -19,17 +19,29 @@ Typical use from a notebook::
 
 From a shell: ``fraudguard monitor --reference ref.parquet --current last-week.parquet``
 (exit 0 within the thresholds, 1 past them, 2 on bad input).
+
+Realised performance (:func:`performance_report`, ``fraudguard monitor performance``): what
+the decisions of a period turned out to be once their labels matured - caught and missed
+fraud, precision of review and block, fraud money allowed, reviewer workload.
 """
 
 from fraudguard.monitoring.enums import BinningKind, DriftLevel
+from fraudguard.monitoring.performance import (
+    DEFAULT_PERIOD_DAYS,
+    performance_report,
+    realised_performance,
+)
 from fraudguard.monitoring.psi import MISSING_BIN, OTHER_BIN, binning_kind, psi, psi_from_counts
 from fraudguard.monitoring.schemas import (
     DEFAULT_SCORE_EDGES,
     DriftReport,
     DriftThresholds,
+    PerformanceReport,
+    PerformanceRow,
     PsiLimits,
     PsiResult,
     ScoreDrift,
+    WindowPerformance,
     WindowSummary,
 )
 from fraudguard.monitoring.service import (
@@ -41,6 +53,7 @@ from fraudguard.monitoring.service import (
 )
 
 __all__ = [
+    "DEFAULT_PERIOD_DAYS",
     "DEFAULT_SCORE_EDGES",
     "MISSING_BIN",
     "OTHER_BIN",
@@ -49,15 +62,20 @@ __all__ = [
     "DriftLevel",
     "DriftReport",
     "DriftThresholds",
+    "PerformanceReport",
+    "PerformanceRow",
     "PsiLimits",
     "PsiResult",
     "ScoreDrift",
+    "WindowPerformance",
     "WindowSummary",
     "binning_kind",
     "load_thresholds",
     "monitor",
     "monitor_files",
     "monitored_columns",
+    "performance_report",
     "psi",
     "psi_from_counts",
+    "realised_performance",
 ]

@@ -32,9 +32,12 @@ __all__ = [
     "DEFAULT_SCORE_EDGES",
     "DriftReport",
     "DriftThresholds",
+    "PerformanceReport",
+    "PerformanceRow",
     "PsiLimits",
     "PsiResult",
     "ScoreDrift",
+    "WindowPerformance",
     "WindowSummary",
 ]
 
@@ -402,3 +405,125 @@ def _format(frame: pd.DataFrame) -> str:
         return f"{value:.2e}" if 0 < abs(value) < 1e-4 else f"{value:.4f}"
 
     return frame.to_string(float_format=number, na_rep="-")
+
+
+# --- realised performance ----------------------------------------------------------------
+
+
+class WindowPerformance(BaseModel):
+    """One window of orders (by order time) and what its labels say so far."""
+
+    start: datetime
+    end: datetime
+    orders: int
+    amount: float
+    allowed: int
+    reviewed: int
+    blocked: int
+    #: Orders with a label as of the report.
+    labelled: int
+    fraud: int
+    fraud_money: float
+    #: Fraud that was reviewed or blocked.
+    caught: int
+    caught_money: float
+    #: Fraud that was allowed: the fraud money allowed.
+    missed: int
+    missed_money: float
+    review_labelled: int
+    #: Share of labelled ``review`` orders that were fraud; ``None`` without one.
+    review_precision: float | None
+    block_labelled: int
+    block_precision: float | None
+    #: Orders whose label may still come: allowed, unlabelled, not yet mature.
+    immature: int
+    #: ``immature`` over the window's orders whose decision matures (``allow`` by default).
+    immature_share: float
+    #: Nothing in the window can still mature: its figures are final under the policy.
+    matured: bool
+    cases_opened: int
+    cases_resolved: int
+    missed_fraud_cases: int
+
+
+class PerformanceRow(BaseModel):
+    """Caught and missed fraud for one value of one dimension, over the matured windows."""
+
+    dimension: str
+    value: str
+    orders: int
+    labelled: int
+    fraud: int
+    caught: int
+    caught_money: float
+    missed: int
+    missed_money: float
+    #: Share of labelled flagged (review + block) orders that were fraud.
+    precision: float | None
+
+
+class PerformanceReport(BaseModel):
+    """What the decisions of a period turned out to be (:func:`realised_performance`)."""
+
+    as_of: datetime
+    since: datetime
+    until: datetime
+    window_days: int
+    #: Days after an order until it is mature under the label policy (the longest channel).
+    maturity_days: int
+    windows: list[WindowPerformance]
+    #: The matured windows together (``None`` while none has matured).
+    totals: WindowPerformance | None
+    #: By ``decision``, ``family``, ``rule`` and ``model_version``, over the matured windows.
+    breakdown: list[PerformanceRow]
+
+    def windows_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([w.model_dump() for w in self.windows])
+
+    def breakdown_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.model_dump() for r in self.breakdown])
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_text(self) -> str:
+        """A readable report: the windows (immature share shown), the matured totals, the
+        breakdown."""
+
+        def share(value: float | None) -> str:
+            return "-" if value is None else f"{value:.1%}"
+
+        lines = [
+            f"realised performance of orders {self.since:%Y-%m-%d} to {self.until:%Y-%m-%d}, "
+            f"labels as of {self.as_of:%Y-%m-%d %H:%M} UTC (orders mature after "
+            f"{self.maturity_days} days)",
+            f"{'window':<23} {'orders':>7} {'fraud':>6} {'caught':>7} {'missed':>7} "
+            f"{'missed money':>13} {'review prec':>11} {'block prec':>10} {'immature':>9}",
+        ]
+        for w in self.windows:
+            mark = "" if w.matured else "  (not mature)"
+            lines.append(
+                f"{w.start:%Y-%m-%d}..{w.end:%Y-%m-%d}  {w.orders:>7,} {w.fraud:>6,} "
+                f"{w.caught:>7,} {w.missed:>7,} {w.missed_money:>13,.2f} "
+                f"{share(w.review_precision):>11} {share(w.block_precision):>10} "
+                f"{w.immature_share:>9.1%}{mark}"
+            )
+        if self.totals is None:
+            lines.append("no window has matured yet: its fraud is not all known")
+            return "\n".join(lines)
+        t = self.totals
+        lines += [
+            f"matured windows: {t.fraud:,} fraud orders ({t.fraud_money:,.2f}); caught "
+            f"{t.caught:,} ({t.caught_money:,.2f}), missed {t.missed:,} "
+            f"({t.missed_money:,.2f} fraud money allowed); precision of review "
+            f"{share(t.review_precision)}, of block {share(t.block_precision)}; cases opened "
+            f"{t.cases_opened:,}, resolved {t.cases_resolved:,}",
+            f"{'by':<14} {'value':<28} {'orders':>8} {'fraud':>6} {'caught':>7} {'missed':>7} "
+            f"{'missed money':>13} {'precision':>9}",
+        ]
+        for r in self.breakdown:
+            lines.append(
+                f"{r.dimension:<14} {r.value[:28]:<28} {r.orders:>8,} {r.fraud:>6,} "
+                f"{r.caught:>7,} {r.missed:>7,} {r.missed_money:>13,.2f} {share(r.precision):>9}"
+            )
+        return "\n".join(lines)

@@ -12,7 +12,14 @@ import yaml
 
 from fraudguard.exceptions import DataFileError, FieldProblem
 
-__all__ = ["Loc", "line_for", "node_lines", "read_csv_rows", "read_yaml_model"]
+__all__ = [
+    "Loc",
+    "line_for",
+    "node_lines",
+    "parse_yaml_model",
+    "read_csv_rows",
+    "read_yaml_model",
+]
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 Loc = tuple[str | int, ...]
@@ -57,6 +64,14 @@ def read_yaml_model(path: Path, model: type[ModelT], error: type[DataFileError])
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise error(f"cannot read {path}: {exc.strerror}") from None
+    return parse_yaml_model(text, path, model, error)
+
+
+def parse_yaml_model(
+    text: str, path: Path, model: type[ModelT], error: type[DataFileError]
+) -> ModelT:
+    """Parse YAML ``text`` into ``model``, naming ``path`` (a file, or the name a text stored
+    elsewhere goes by) in every problem as ``path:line: field``."""
     try:
         data: Any = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)

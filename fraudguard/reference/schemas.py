@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +14,8 @@ from fraudguard.schema import Channel
 __all__ = [
     "AppPackage",
     "ChannelsFile",
+    "GenuineEntry",
+    "GenuineSitesFile",
     "IpIntelRow",
     "IpRegionRow",
     "KioskNetwork",
@@ -66,34 +68,92 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+#: Where a fact about an official or genuine identifier is published (operator's website,
+#: ICP filing, app store listing, ...): every shipped entry names one.
+Source = Annotated[str, Field(min_length=3, max_length=300)]
+#: A word or name fragment: lower-case ASCII, or Chinese.
+Token = Annotated[str, Field(min_length=1, max_length=32)]
+
+
 class AppPackage(_Record):
     id: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")]
     name: str
+    source: Source | None = None
 
 
 class WechatAccount(_Record):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     name: Annotated[str, Field(min_length=1, max_length=64)]
+    source: Source | None = None
 
 
-class Operator(_Record):
+def _sourced_domains(data: Any) -> Any:
+    """``domains`` entries may be plain names or ``{domain, source}``: keep the names in
+    ``domains`` (what every reader uses) and the sources beside them in ``domain_sources``."""
+    if not isinstance(data, dict) or not isinstance(data.get("domains"), list):
+        return data
+    names: list[Any] = []
+    sources: dict[str, Any] = dict(data.get("domain_sources") or {})
+    for entry in data["domains"]:
+        if isinstance(entry, dict) and set(entry) <= {"domain", "source"} and "domain" in entry:
+            names.append(entry["domain"])
+            if entry.get("source") is not None:
+                sources[str(entry["domain"]).strip().lower().rstrip(".")] = entry["source"]
+        else:
+            names.append(entry)
+    return {**data, "domains": names, "domain_sources": sources}
+
+
+class _Owner(_Record):
+    """What operators and partners share: their identifiers, and how look-alikes of them are
+    recognised (``fraudguard.features.platform``)."""
+
     id: Slug
     name: str
+    domains: list[Domain]
+    #: Where each domain is published as this owner's (domain -> source).
+    domain_sources: dict[str, Source] = Field(default_factory=dict)
+    app_packages: list[AppPackage]
+    wechat_accounts: list[WechatAccount]
+    #: ASCII tokens that name this owner wherever they appear in a host, package or account
+    #: (``10086``, ``chinamobile``, ``alipay``).
+    brand_tokens: list[Token] = Field(default_factory=list)
+    #: ASCII words that name this owner but are also ordinary words (``telecom``, ``unicom``,
+    #: ``yidong``): evidence only beside a top-up lure word or on a cheap TLD.
+    generic_tokens: list[Token] = Field(default_factory=list)
+    #: Chinese short names (``移动``, ``电信``): evidence only beside a top-up lure word.
+    short_names: list[Token] = Field(default_factory=list)
+    #: ``fuzzy``: typos and confusable spellings of its names are look-alikes (carriers and
+    #: payment brands); ``exact``: only names that look exactly the same.
+    protection: Literal["fuzzy", "exact"]
+    #: Whether ``wechat_accounts`` lists every account of the owner: then an unlisted account
+    #: using its exact name is an imitation; otherwise it is merely unverified.
+    wechat_accounts_complete: bool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_sources(cls, data: Any) -> Any:
+        return _sourced_domains(data)
+
+    @model_validator(mode="after")
+    def _sources_name_domains(self) -> _Owner:
+        unknown = sorted(set(self.domain_sources) - set(self.domains))
+        if unknown:
+            raise ValueError(f"domain_sources names domains not listed: {', '.join(unknown)}")
+        return self
+
+
+class Operator(_Owner):
     name_en: str
     service_numbers: list[Annotated[str, Field(pattern=r"^\d{5}$")]]
-    brand_tokens: list[Annotated[str, Field(min_length=2, max_length=32)]]
-    domains: list[Domain]
-    app_packages: list[AppPackage]
-    wechat_accounts: list[WechatAccount]
+    protection: Literal["fuzzy", "exact"] = "fuzzy"
+    wechat_accounts_complete: bool = True
 
 
-class Partner(_Record):
-    id: Slug
-    name: str
+class Partner(_Owner):
     kind: Annotated[str, Field(pattern=r"^(wallet|bank|marketplace|reseller)$")]
-    domains: list[Domain]
-    app_packages: list[AppPackage]
-    wechat_accounts: list[WechatAccount]
+    protection: Literal["fuzzy", "exact"] = "exact"
+    wechat_accounts_complete: bool = False
 
 
 class KioskNetwork(_Record):
@@ -108,6 +168,33 @@ class ChannelsFile(_Record):
     partners: list[Partner]
     kiosk_networks: list[KioskNetwork]
     suspicious_tlds: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{2,63}$")]]
+    #: Words phishing shops put beside a brand (``cz`` 充值, ``hf`` 话费, ``jf`` 积分, ``wap``,
+    #: ``vip``): with one of them a generic brand word becomes look-alike evidence.
+    lure_words: list[Token] = Field(default_factory=list)
+    #: The same in Chinese (话费, 充值, 折, 优惠 ...), for account and app names.
+    lure_words_zh: list[Token] = Field(default_factory=list)
+
+
+class GenuineEntry(_Record):
+    """A large genuine site, app or account and where that is published."""
+
+    value: Annotated[str, Field(min_length=1, max_length=256)]
+    source: Source
+
+
+class GenuineDomain(GenuineEntry):
+    value: Domain
+
+
+class GenuineSitesFile(_Record):
+    """Large genuine sites, apps and WeChat accounts that are nobody's look-alike: similarity
+    to an official name alone never flags them (``vmall.com`` is Huawei's store, not a typo
+    of ``tmall.com``). Neither official nor authorised: only exempt from similarity."""
+
+    version: str
+    domains: list[GenuineDomain]
+    app_packages: list[GenuineEntry] = Field(default_factory=list)
+    wechat_accounts: list[GenuineEntry] = Field(default_factory=list)
 
 
 class NetworkFile(_Record):

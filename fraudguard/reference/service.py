@@ -21,6 +21,7 @@ from fraudguard.reference.files import read_csv_rows, read_yaml_model
 from fraudguard.reference.ranges import CidrTable
 from fraudguard.reference.schemas import (
     ChannelsFile,
+    GenuineSitesFile,
     IpIntelRow,
     IpRegionRow,
     ListsFile,
@@ -53,6 +54,7 @@ class ReferencePaths:
     number_segments: Path = DEFAULT_DATA_DIR / "number_segments.csv"
     ip_regions: Path = DEFAULT_DATA_DIR / "ip_regions.csv"
     ip_intel: Path = DEFAULT_DATA_DIR / "ip_intel.csv"
+    genuine_sites: Path = DEFAULT_DATA_DIR / "genuine_sites.yaml"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReferencePaths:
@@ -98,6 +100,10 @@ class ReferenceData:
     ip_regions: CidrTable
     ip_intel: CidrTable
     version: str = field(default="")
+    #: Large genuine sites, apps and accounts that similarity alone never flags.
+    genuine: GenuineSitesFile = field(
+        default_factory=lambda: GenuineSitesFile(version="none", domains=[])
+    )
 
     def __repr__(self) -> str:
         return f"ReferenceData(version={self.version!r})"
@@ -323,6 +329,7 @@ def _load(paths: ReferencePaths) -> ReferenceData:
         ip_regions=CidrTable.build((r.cidr, f"{r.province}|{r.isp}") for r in regions),
         ip_intel=CidrTable.build((r.cidr, r.category) for r in intel),
         version=_hash_files(paths.files()),
+        genuine=read_yaml_model(paths.genuine_sites, GenuineSitesFile, err),
     )
     _check_consistency(data, paths)
     return data

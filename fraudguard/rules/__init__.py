@@ -22,9 +22,14 @@ from fraudguard.rules.ruleset import (
 from fraudguard.rules.schemas import Rule, RuleFile
 from fraudguard.rules.service import (
     DEFAULT_PACK_DIR,
+    PackFile,
     RuleRegistry,
     check_rule,
+    compile_pack,
     load_rules,
+    load_rules_text,
+    pack_text,
+    parse_pack_text,
     read_pack,
 )
 from fraudguard.rules.symbols import EVENT_SYMBOLS, LIST_SYMBOLS
@@ -35,6 +40,7 @@ __all__ = [
     "LIST_SYMBOLS",
     "BacktestReport",
     "FrameEvaluation",
+    "PackFile",
     "Rule",
     "RuleAction",
     "RuleEvaluation",
@@ -46,7 +52,11 @@ __all__ = [
     "backtest",
     "backtest_files",
     "check_rule",
+    "compile_pack",
     "load_rules",
+    "load_rules_text",
+    "pack_text",
+    "parse_pack_text",
     "read_pack",
     "ruleset_version",
 ]

@@ -300,15 +300,27 @@ class RuleSet:
             pd.Series(score, index=index, name="score_delta"),
         )
 
+    def columns_read(self) -> frozenset[str]:
+        """The frame columns :meth:`evaluate_frame` reads: event columns and features the
+        enabled rules name, and the columns behind the list flags they use."""
+        symbols = self.symbols
+        used: set[str] = set()
+        for rule in self._live:
+            used |= rule.condition.symbols
+        flags = {name for name in used if name in symbols.flags}
+        return frozenset(
+            (used - flags - set(symbols.constants)).union(
+                *(symbols.flags[name].inputs for name in flags)
+            )
+        )
+
     def _columns(self, frame: pd.DataFrame) -> dict[str, np.ndarray[Any, Any]]:
         symbols = self.symbols
         used: set[str] = set()
         for rule in self._live:
             used |= rule.condition.symbols
         flags = {name for name in used if name in symbols.flags}
-        needed = (used - flags - set(symbols.constants)).union(
-            *(symbols.flags[name].inputs for name in flags)
-        )
+        needed = self.columns_read()
         absent = sorted(
             n
             for n in needed

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,7 +23,7 @@ import yaml
 
 from fraudguard.exceptions import FieldProblem, RuleError
 from fraudguard.features.base import FeatureKind
-from fraudguard.reference.files import Loc, line_for, node_lines, read_yaml_model
+from fraudguard.reference.files import Loc, line_for, node_lines, parse_yaml_model
 from fraudguard.reference.schemas import ListsFile
 from fraudguard.rules.ruleset import RuleEvaluation, RuleSet, compile_rule
 from fraudguard.rules.schemas import Rule, RuleFile
@@ -34,7 +34,11 @@ __all__ = [
     "PackFile",
     "RuleRegistry",
     "check_rule",
+    "compile_pack",
     "load_rules",
+    "load_rules_text",
+    "pack_text",
+    "parse_pack_text",
     "read_pack",
 ]
 
@@ -74,14 +78,14 @@ def _pack_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _name_rules(problem: FieldProblem, path: Path) -> FieldProblem:
+def _name_rules(problem: FieldProblem, text: str) -> FieldProblem:
     match = _RULE_FIELD.match(problem.location)
     if match is None:
         return problem
     index = int(match["index"])
     try:
-        rule_id = yaml.safe_load(path.read_text(encoding="utf-8"))["rules"][index]["id"]
-    except (OSError, yaml.YAMLError, LookupError, TypeError):
+        rule_id = yaml.safe_load(text)["rules"][index]["id"]
+    except (yaml.YAMLError, LookupError, TypeError):
         rule_id = None
     name = rule_id if isinstance(rule_id, str) else f"rule #{index + 1}"
     return FieldProblem(f"{match['head']}{name}: {match['field'] or '(rule)'}", problem.message)
@@ -89,14 +93,29 @@ def _name_rules(problem: FieldProblem, path: Path) -> FieldProblem:
 
 def _read_file(path: Path) -> PackFile:
     try:
-        content = read_yaml_model(path, RuleFile, RuleError)
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RuleError(f"{path} is not UTF-8 text") from None
+    return parse_pack_text(text, path)
+
+
+def parse_pack_text(text: str, name: Path | str) -> PackFile:
+    """Parse one rule file's ``text`` (a pack stored elsewhere than on disk goes by ``name``
+    in every problem), without compiling conditions; :class:`RuleError` names every problem
+    as ``name:line: RULE-ID: field``."""
+    path = Path(name)
+    try:
+        content = parse_yaml_model(text, path, RuleFile, RuleError)
     except RuleError as error:
-        problems = [_name_rules(p, path) for p in error.problems]
+        problems = [_name_rules(p, text) for p in error.problems]
         if error.message.endswith("is not valid YAML"):  # its problem names the line only
             problems = [FieldProblem(p.location, f"not valid YAML: {p.message}") for p in problems]
+        problems = problems or [FieldProblem(str(path), error.message)]
         raise RuleError(error.message, problems) from None
     lines: dict[Loc, int] = {}
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
     if node is not None:  # never None once the file validated, but compose may say so
         node_lines(node, (), lines)
     return PackFile(path, content, lines)
@@ -133,7 +152,30 @@ def load_rules(
     Raises :class:`RuleError` naming file, line, rule id and field of every problem.
     """
     root = Path(path) if path is not None else DEFAULT_PACK_DIR
-    files = read_pack(root)
+    return compile_pack(read_pack(root), features=features, lists=lists, source=str(root))
+
+
+def load_rules_text(
+    text: str,
+    name: str,
+    *,
+    features: Mapping[str, FeatureKind] | None = None,
+    lists: ListsFile | None = None,
+) -> RuleSet:
+    """Parse, check and compile one rule file held as text (a pack version kept in the
+    database); problems are named ``name:line: RULE-ID: field`` as for a file."""
+    return compile_pack([parse_pack_text(text, name)], features=features, lists=lists, source=name)
+
+
+def compile_pack(
+    files: Sequence[PackFile],
+    *,
+    features: Mapping[str, FeatureKind] | None = None,
+    lists: ListsFile | None = None,
+    source: str = "",
+) -> RuleSet:
+    """Compile parsed rule files into one :class:`RuleSet`; :class:`RuleError` names the
+    file, line, rule id and field of every problem."""
     rules: list[Rule] = []
     places: list[tuple[PackFile, int]] = []
     for file in files:
@@ -145,9 +187,26 @@ def load_rules(
         file, index = places[position]
         return file.where(index, field)
 
-    return RuleSet.from_rules(
-        rules, features=features, lists=lists, locate=locate, source=str(root)
-    )
+    return RuleSet.from_rules(rules, features=features, lists=lists, locate=locate, source=source)
+
+
+def pack_text(path: Path | str | None = None) -> str:
+    """A pack (default: the shipped one) as the text of ONE rule file: a single file as it
+    is written, comments and all; the files of a folder merged into one (their labels
+    joined by ``+``), which keeps its :func:`ruleset_version`."""
+    root = Path(path) if path is not None else DEFAULT_PACK_DIR
+    files = read_pack(root)
+    if len(files) == 1:
+        return files[0].path.read_text(encoding="utf-8")
+    merged = {
+        "version": "+".join(f.content.version for f in files)[:64],
+        "rules": [
+            rule.model_dump(mode="json", exclude_defaults=True)
+            for f in files
+            for rule in f.content.rules
+        ],
+    }
+    return yaml.safe_dump(merged, allow_unicode=True, sort_keys=False, width=100)
 
 
 class RuleRegistry:
@@ -156,6 +215,10 @@ class RuleRegistry:
     :meth:`reload` compiles the files again and swaps the new set in with one assignment,
     so a request in flight finishes on the set it started with. A pack that fails to load
     is logged and raised, and the last good set stays live.
+
+    Under change control the live set comes from elsewhere (a version approved in the
+    database): :meth:`activate` swaps it in and marks the registry ``managed``, after which
+    the files at :attr:`path` are only where the first version was seeded from.
     """
 
     def __init__(
@@ -170,6 +233,8 @@ class RuleRegistry:
         self._lists = lists
         self._lock = threading.Lock()  # one reload at a time; readers never wait
         self._current = self._load()
+        #: True once :meth:`activate` has swapped in a set that did not come from the files.
+        self.managed = False
 
     def _load(self) -> RuleSet:
         return load_rules(self.path, features=self._features, lists=self._lists)
@@ -182,8 +247,32 @@ class RuleRegistry:
     def version(self) -> str:
         return self._current.version
 
+    @property
+    def features(self) -> Mapping[str, FeatureKind]:
+        """The feature names (and kinds) conditions may use."""
+        return self._features
+
+    @property
+    def lists(self) -> ListsFile | None:
+        """The reference lists behind the list symbols."""
+        return self._lists
+
     def evaluate(self, context: Mapping[str, Any]) -> RuleEvaluation:
         return self._current.evaluate(context)
+
+    def compile_text(self, text: str, name: str) -> RuleSet:
+        """Compile one rule file's text against this registry's features and lists."""
+        return load_rules_text(text, name, features=self._features, lists=self._lists)
+
+    def activate(self, fresh: RuleSet) -> RuleSet:
+        """Make ``fresh`` live (one assignment: a request sees the old or the new set) and
+        stop following the files: a version chosen elsewhere is live from now on."""
+        with self._lock:
+            previous, self._current = self._current.version, fresh
+            self.managed = True
+        if previous != fresh.version:
+            _log.info("rules activated from %s: %s -> %s", fresh.source, previous, fresh.version)
+        return fresh
 
     def reload(self) -> RuleSet:
         """Load the pack again and make it live; on :class:`RuleError` keep the old one."""

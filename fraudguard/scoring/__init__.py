@@ -9,5 +9,14 @@ Typical use::
 
 from fraudguard.scoring.schemas import RULES_ONLY_SCORES, ScoredEvent
 from fraudguard.scoring.service import MAX_FUTURE, Scorer, build_scorer
+from fraudguard.scoring.shadow import ShadowRun, ShadowTally
 
-__all__ = ["MAX_FUTURE", "RULES_ONLY_SCORES", "ScoredEvent", "Scorer", "build_scorer"]
+__all__ = [
+    "MAX_FUTURE",
+    "RULES_ONLY_SCORES",
+    "ScoredEvent",
+    "Scorer",
+    "ShadowRun",
+    "ShadowTally",
+    "build_scorer",
+]

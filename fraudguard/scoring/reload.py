@@ -28,7 +28,10 @@ class Reloader:
     def refresh(self) -> bool:
         """Pick up an edited rule pack and a newly promoted (or rolled back) model, without
         a restart. Whatever fails to load is logged and the current one stays live.
-        Returns whether anything changed."""
+        Returns whether anything changed; nothing does while change control decides what
+        is live (``scorer.managed``)."""
+        if self._scorer.managed:
+            return False
         changed = self._refresh_rules()
         return self._refresh_model() or changed
 

@@ -55,6 +55,7 @@ from fraudguard.schema import (
 from fraudguard.scoring.promotions import SEVERITY_ORDER, verify_promotion
 from fraudguard.scoring.reload import Reloader
 from fraudguard.scoring.schemas import RULES_ONLY_SCORES, ScoredEvent
+from fraudguard.scoring.shadow import ShadowRun
 
 __all__ = ["MAX_FUTURE", "MODEL_UNAVAILABLE", "STATE_UNAVAILABLE", "Scorer", "build_scorer"]
 
@@ -154,6 +155,10 @@ class Scorer:
         self.model = model
         self.settings = settings
         self.specs: dict[str, FeatureSpec] = extractor.specs
+        #: A proposed pack evaluated beside the live one, never obeyed (change control).
+        self.shadow: ShadowRun | None = None
+        #: Change control decides the live rules and model: :meth:`refresh` leaves them be.
+        self.managed = False
         self._reloader = Reloader(self)
 
     # --- state ---------------------------------------------------------------------------
@@ -228,7 +233,33 @@ class Scorer:
         decision = self._decide(event.transaction_id, evaluation, model_score, allowlisted, explain)
         if state_down:
             decision = self._without_state(decision, allowlisted)
+        shadow = self.shadow
+        if shadow is not None:
+            self._run_shadow(shadow, event, context, decision, model_score, allowlisted, state_down)
         return ScoredEvent(decision, features, evaluation, model_score, allowlisted)
+
+    def _run_shadow(
+        self,
+        shadow: ShadowRun,
+        event: RechargeEvent,
+        context: Mapping[str, Any],
+        live: Decision,
+        model_score: float | None,
+        allowlisted: bool,
+        state_down: bool,
+    ) -> None:
+        """Decide ``event`` again with the shadow pack (the same model score and allow-list)
+        and count the two decisions; a shadow pack that fails never fails the order."""
+        try:
+            evaluation = shadow.rules.evaluate(context)
+            decision = self._decide(
+                event.transaction_id, evaluation, model_score, allowlisted, list
+            )
+            if state_down:
+                decision = self._without_state(decision, allowlisted)
+            shadow.tally.observe(live, decision, evaluation, event.amount)
+        except Exception:  # the shadow is evidence, never a reason to refuse an order
+            _log.exception("shadow pack failed on an order; the live decision stands")
 
     def _without_state(self, decision: Decision, allowlisted: bool) -> Decision:
         """A decision made without velocity history: degraded, and under ``fail_closed``

@@ -115,7 +115,14 @@ LAUNDER_CHANNELS = {
     Channel.UNKNOWN: 0.05,
 }
 LAUNDER_FACES = (0.0, 0.0, 0.0, 0.05, 0.35, 0.3, 0.15, 0.15)
-LAUNDER_NETWORKS = {"cellular": 0.4, "wifi": 0.3, "proxy": 0.12, "vpn": 0.09, "datacenter": 0.09}
+LAUNDER_NETWORKS = {
+    "cellular": 0.38,
+    "wifi": 0.28,
+    "proxy": 0.11,
+    "vpn": 0.08,
+    "datacenter": 0.09,
+    "stacked": 0.06,
+}
 LAUNDER_HOURS = np.sqrt(HOUR_WEIGHTS)  # flatter than people: crews work late too
 
 ATO_SIZES = (1, 5)
@@ -123,12 +130,14 @@ ATO_GAP_MS = 240_000
 ATO_HOURS = np.array([6, 6, 6, 5, 4, 3, 1, 1, 1, 1, 1, 1,
                       1, 1, 1, 1, 1, 1, 1, 1.5, 2, 2.5, 3, 4], dtype=np.float64)  # fmt: skip
 ATO_NETWORKS = {
-    "proxy": 0.12,
-    "vpn": 0.1,
+    "proxy": 0.1,
+    "vpn": 0.08,
     "tor": 0.04,
-    "datacenter": 0.09,
-    "open_wifi": 0.25,
-    "cellular": 0.24,
+    "datacenter": 0.07,
+    "stacked": 0.08,
+    "open_wifi": 0.18,
+    "open_wifi_plain": 0.07,
+    "cellular": 0.22,
     "wifi": 0.16,
 }
 ATO_SAME_PROVINCE = 0.15
@@ -187,6 +196,7 @@ class _Actors:
     security: ObjArray
     proxy: BoolArray
     vpn: BoolArray
+    tls: BoolArray
 
 
 def _actors(
@@ -201,7 +211,9 @@ def _actors(
     ``cellular`` / ``wifi`` look like anyone's; ``open_wifi`` is a public hotspot;
     ``proxy`` / ``vpn`` / ``tor`` / ``datacenter`` come from the flagged ranges, with the
     client's own flag raised only when it notices (``FLAG_SEEN``); ``idc`` is a server in a
-    Chinese hosting centre that no intelligence feed lists.
+    Chinese hosting centre that no intelligence feed lists; ``stacked`` is a proxy and a VPN
+    at once from a data-centre address, both flags raised; ``open_wifi_plain`` is a public
+    hotspot on a page served without TLS (a hijacked or phishing session).
     """
     rng, world, n = ctx.rng, ctx.world, len(province)
     emulator_rate, rooted_rate, ios_rate = DEVICE_RISK.get(typology, (0.0, 0.0, 0.2))
@@ -215,17 +227,20 @@ def _actors(
     cell = situation == "cellular"
     ip[cell] = world.ips(rng, province[cell], world.cellular_isp[operator[cell]])
     for category in world.intel_categories:
-        rows = situation == category
+        rows = (situation == category) | ((situation == "stacked") & (category == "datacenter"))
         codes = np.full(int(rows.sum()), world.intel_category(category))
         ip[rows] = world.intel_ips(rng, codes)
-    wired = (situation == "datacenter") | (situation == "idc")
-    on_wifi = np.isin(situation, ["wifi", "open_wifi"]) | (
-        np.isin(situation, ["proxy", "vpn", "tor"]) & (rng.random(n) < 0.5)
+    stacked = situation == "stacked"
+    wired = (situation == "datacenter") | (situation == "idc") | stacked
+    open_wifi = np.isin(situation, ["open_wifi", "open_wifi_plain"])
+    on_wifi = (
+        np.isin(situation, ["wifi"])
+        | open_wifi
+        | (np.isin(situation, ["proxy", "vpn", "tor"]) & (rng.random(n) < 0.5))
     )
     net_type = np.where(wired, "wired", np.where(on_wifi, "wifi", "cellular")).astype(object)
     home_ssid = hex_suffix(rng, pick(HOME_SSID_STEMS, categorical(rng, n, HOME_SSID_WEIGHTS)))
     public_ssid = pick(PUBLIC_SSIDS, rng.integers(0, len(PUBLIC_SSIDS), size=n))
-    open_wifi = situation == "open_wifi"
     security = pick(HOME_SECURITY, categorical(rng, n, HOME_SECURITY_WEIGHTS))
     seen = rng.random(n) < FLAG_SEEN
     return _Actors(
@@ -237,8 +252,9 @@ def _actors(
         ip=ip,
         ssid=np.where(open_wifi, public_ssid, home_ssid),
         security=np.where(open_wifi, "open", security).astype(object),
-        proxy=seen & (situation == "proxy"),
-        vpn=seen & ((situation == "vpn") | (situation == "tor")),
+        proxy=(seen & (situation == "proxy")) | stacked,
+        vpn=(seen & ((situation == "vpn") | (situation == "tor"))) | stacked,
+        tls=situation != "open_wifi_plain",
     )
 
 
@@ -255,7 +271,7 @@ def _use_actors(block: Block, actors: _Actors, group: IntArray, channel: IntArra
         actors.ssid[group],
         actors.security[group],
     )
-    block["network_tls"] = np.full(len(group), True, dtype=object)
+    block["network_tls"] = actors.tls[group].astype(object)
     block["network_proxy"], block["network_vpn"] = client_flags(
         channel, actors.proxy[group], actors.vpn[group]
     )
@@ -315,8 +331,12 @@ def _shop(
     source = rnd.choice(SHOP_SOURCES)
     if style in ("web_lookalike", "web_plausible"):
         lookalike = style == "web_lookalike"
+        wallets = tuple(
+            p.domains[0] for p in reference.channels.partners if p.protection == "fuzzy"
+        )
         domain = unofficial(
-            lambda: lookalike_domain(op, rnd) if lookalike else plausible_domain(rnd), reference
+            lambda: lookalike_domain(op, rnd, wallets) if lookalike else plausible_domain(rnd),
+            reference,
         )
         url = shop_url(domain, rnd, https=rnd.random() < SHOP_HTTPS)
         channel = rnd.choices(

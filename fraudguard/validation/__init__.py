@@ -1,9 +1,11 @@
 """Data validation with Great Expectations: training data, feature frames, bulk inputs.
 
-Three suites (:class:`SuiteName`, defined as code in :mod:`fraudguard.validation.suites`)
-check labelled history, the feature frame the model is fed, and bulk scoring input. Each run
-gives a :class:`ValidationReport` that names every failed check with its failing row count,
-share and a few examples, personal values masked. Training calls :func:`ensure_valid`.
+Four suites (:class:`SuiteName`, defined as code in :mod:`fraudguard.validation.suites`)
+check labelled history, the feature frame the model is fed, bulk scoring input and outcome
+files. Each run gives a :class:`ValidationReport` that names every failed check with its
+failing row count, share and a few examples, personal values masked. Training calls
+:func:`ensure_valid`; the outcome importer calls :func:`locate_failures`, which also names
+the failing rows.
 
 Great Expectations is imported on the first validation, not with this package: it takes
 seconds to import and the scoring path must never load it. It runs in an in-memory context
@@ -22,14 +24,22 @@ from __future__ import annotations
 
 from fraudguard.validation.enums import SuiteName
 from fraudguard.validation.schemas import FailedCheck, Thresholds, ValidationReport
-from fraudguard.validation.service import ensure_valid, validate, validate_file
+from fraudguard.validation.service import (
+    RowFailures,
+    ensure_valid,
+    locate_failures,
+    validate,
+    validate_file,
+)
 
 __all__ = [
     "FailedCheck",
+    "RowFailures",
     "SuiteName",
     "Thresholds",
     "ValidationReport",
     "ensure_valid",
+    "locate_failures",
     "validate",
     "validate_file",
 ]

@@ -173,10 +173,14 @@ _LOCK = threading.Lock()
 
 
 def run(
-    frame: pd.DataFrame, suite: gx.ExpectationSuite, examples: int
+    frame: pd.DataFrame, suite: gx.ExpectationSuite, examples: int, *, locate: bool = False
 ) -> ExpectationSuiteValidationResult:
-    """Validate ``frame`` against ``suite``, keeping ``examples`` failing values per check."""
-    result_format = {"result_format": "BASIC", "partial_unexpected_count": examples}
+    """Validate ``frame`` against ``suite``, keeping ``examples`` failing values per check;
+    ``locate``: also the index of every failing row (``unexpected_index_list``)."""
+    result_format = {
+        "result_format": "COMPLETE" if locate else "BASIC",
+        "partial_unexpected_count": examples,
+    }
     with _LOCK, warnings.catch_warnings():
         # GE reads tz-aware column pairs through Series.values, which pandas 3.1 deprecates;
         # harmless here (the examples come out in UTC) and not ours to fix.

@@ -16,6 +16,9 @@ class SuiteName(StrEnum):
     FEATURE_FRAME = "feature_frame"
     #: Flat events sent for bulk scoring: like ``raw_history`` without the labels.
     BATCH_INPUT = "batch_input"
+    #: Outcomes reported after decisions (``fraudguard outcomes import``): chargebacks,
+    #: refunds, complaints, fraud reports, confirmations.
+    OUTCOMES = "outcomes"
 
 
 class ValueKind(StrEnum):

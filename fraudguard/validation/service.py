@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pydantic
 
 from fraudguard.exceptions import DataValidationError, FieldProblem, InputError
-from fraudguard.files import read_events
+from fraudguard.files import read_events, read_outcomes
 from fraudguard.privacy import mask
 from fraudguard.schema import field_problems
 from fraudguard.validation.enums import SuiteName
@@ -25,7 +25,17 @@ if TYPE_CHECKING:
         ExpectationConfiguration,
     )
 
-__all__ = ["PERSONAL_COLUMNS", "ensure_valid", "validate", "validate_file"]
+__all__ = [
+    "PERSONAL_COLUMNS",
+    "RowFailures",
+    "ensure_valid",
+    "locate_failures",
+    "validate",
+    "validate_file",
+]
+
+#: Failing rows of a frame: ``index label -> [(column, the rule it broke)]``.
+RowFailures = dict[Hashable, list[tuple[str, str]]]
 
 #: Columns whose values are personal data: their failing examples are always masked.
 PERSONAL_COLUMNS = frozenset(
@@ -37,6 +47,9 @@ PERSONAL_COLUMNS = frozenset(
         "device_id",
         "network_ip",
         "network_ssid",
+        # Free text of outcome files: refused when it holds personal data, masked if shown.
+        "reference",
+        "note",
     }
 )
 #: Identifier columns read as text, so ``0123`` keeps its zero and a number is not a float.
@@ -58,6 +71,31 @@ def validate(
     Raises :class:`InputError` for an unknown suite or threshold, never for bad data: bad
     data is what the report describes.
     """
+    report, _ = _run(frame, suite, thresholds, locate=False)
+    return report
+
+
+def locate_failures(
+    frame: pd.DataFrame, suite: SuiteName | str = SuiteName.OUTCOMES, **thresholds: Any
+) -> tuple[ValidationReport, RowFailures]:
+    """Like :func:`validate`, and also which rows failed which check: ``{index label:
+    [(column, rule)]}`` (the rule is the check's description, never the value).
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"transaction_id": ["t1", "t 2"], "kind": ["refund", "refnd"],
+    ...     "reported_at": ["2026-12-01T00:00:00+08:00"] * 2}, index=[2, 3])
+    >>> report, rows = locate_failures(frame, SuiteName.OUTCOMES)
+    >>> report.success, list(rows), [column for column, _ in rows[3]]
+    (False, [3], ['transaction_id', 'kind'])
+    >>> rows[3][0][1]
+    'transaction_id must be 1-128 of A-Z a-z 0-9 . _ : -'
+    """
+    return _run(frame, suite, thresholds, locate=True)
+
+
+def _run(
+    frame: pd.DataFrame, suite: SuiteName | str, thresholds: Mapping[str, Any], *, locate: bool
+) -> tuple[ValidationReport, RowFailures]:
     name = _suite_name(suite)
     try:
         limits = Thresholds.model_validate(thresholds)
@@ -68,19 +106,30 @@ def validate(
     from fraudguard.validation.suites import build_suite
 
     expectation_suite = build_suite(name, frame.columns, limits)
-    result = _gx.run(frame, expectation_suite, limits.examples)
+    # Positions, not labels: GE answers a named index's labels as dicts with the row's values.
+    checked = frame.reset_index(drop=True) if locate else frame
+    result = _gx.run(checked, expectation_suite, limits.examples, locate=locate)
     # GE attaches its configuration to every result of a suite run.
     failed = [
         (r.expectation_config, r) for r in result.results if r.expectation_config and not r.success
     ]
     failed.sort(key=lambda pair: (pair[0].meta or {}).get("order", 0))
-    return ValidationReport(
+    rows: RowFailures = {}
+    if locate:
+        labels = frame.index.tolist()  # plain Python values, not numpy scalars
+        for config, r in failed:
+            column = str(config.kwargs.get("column", "table"))
+            for position in (r.result or {}).get("unexpected_index_list") or []:
+                label = labels[int(position)]
+                rows.setdefault(label, []).append((column, config.description or config.type))
+    report = ValidationReport(
         suite=name,
         success=bool(result.success),
         rows=len(frame),
         checks=len(result.results),
         failures=[_failure(config, r, limits.examples) for config, r in failed],
     )
+    return report, rows
 
 
 def validate_file(
@@ -88,7 +137,8 @@ def validate_file(
 ) -> ValidationReport:
     """Read a CSV or Parquet file (identifiers such as ``msisdn`` as text) and validate it."""
     name = _suite_name(suite)
-    return validate(read_events(Path(path)), name, **thresholds)
+    read = read_outcomes if name is SuiteName.OUTCOMES else read_events
+    return validate(read(Path(path)), name, **thresholds)
 
 
 def ensure_valid(

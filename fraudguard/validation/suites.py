@@ -18,6 +18,14 @@ What each suite expects (see :func:`build_suite`):
     ``label_time`` a tz-aware time after ``event_time``; ``typology`` ``legit``/``legit_*``
     exactly on legit rows; ``payment_declined`` boolean.
 
+``outcomes`` (outcome files, :func:`fraudguard.files.read_outcomes`)
+    row count >= ``min_rows``; ``transaction_id``, ``kind``, ``reported_at`` present and
+    set; no column but the fields of ``POST /v1/outcomes``; each column's kind;
+    ``transaction_id``, ``reference`` and ``source`` as the contract spells them; ``kind``
+    and ``typology`` within their values; ``0 < amount <= MAX_AMOUNT``; ``note`` at most
+    ``MAX_OUTCOME_NOTE`` characters. Every check is per row, so
+    :func:`~fraudguard.validation.locate_failures` names the failing rows.
+
 ``feature_frame`` (model input, one column per :func:`fraudguard.features.feature_specs`)
     every feature present; bool features boolean and non-null; float/int features numeric,
     not null in every row, within the range their name implies (``*_ratio`` in [0, 1],
@@ -37,7 +45,19 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import AwareDatetime, BaseModel
 
-from fraudguard.schema import FLAT_COLUMNS, MAX_AMOUNT, RechargeEvent
+from fraudguard.files import OUTCOME_COLUMNS
+from fraudguard.schema import (
+    FLAT_COLUMNS,
+    MAX_AMOUNT,
+    MAX_OUTCOME_NOTE,
+    OUTCOME_REFERENCE_PATTERN,
+    OUTCOME_SOURCE_PATTERN,
+    TRANSACTION_ID_PATTERN,
+    TYPOLOGY_ALIASES,
+    FraudTypology,
+    OutcomeKind,
+    RechargeEvent,
+)
 from fraudguard.validation.enums import SuiteName, ValueKind
 from fraudguard.validation.schemas import Range, Thresholds
 
@@ -50,6 +70,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LABEL_KINDS",
     "MSISDN_PATTERN",
+    "OUTCOME_KINDS",
     "ContractColumn",
     "build_suite",
     "contract_columns",
@@ -166,6 +187,7 @@ def build_suite(
         SuiteName.RAW_HISTORY: _raw_history,
         SuiteName.BATCH_INPUT: _batch_input,
         SuiteName.FEATURE_FRAME: _feature_frame,
+        SuiteName.OUTCOMES: _outcomes,
     }
     expectations = list(builders[name](set(columns), thresholds))
     for order, expectation in enumerate(expectations):
@@ -308,6 +330,74 @@ def _labels(present: Collection[str], thresholds: Thresholds) -> Iterator[Expect
             regex=_LEGIT_TYPOLOGY,
             row_condition=legit,
             description="typology of a non-fraud row must be legit or legit_*",
+        )
+
+
+#: Outcome columns and the kind of value each holds; the first three are required.
+OUTCOME_KINDS: dict[str, ValueKind] = {
+    "transaction_id": ValueKind.STRING,
+    "kind": ValueKind.STRING,
+    "reported_at": ValueKind.TIMESTAMP,
+    "amount": ValueKind.NUMBER,
+    "reference": ValueKind.STRING,
+    "source": ValueKind.STRING,
+    "typology": ValueKind.STRING,
+    "note": ValueKind.STRING,
+}
+_REQUIRED_OUTCOME_COLUMNS = ("transaction_id", "kind", "reported_at")
+
+
+def _outcomes(present: Collection[str], thresholds: Thresholds) -> Iterator[Expectation]:
+    import great_expectations.expectations as gxe
+
+    yield from _common(thresholds, _REQUIRED_OUTCOME_COLUMNS)
+    # Exactly the known columns the frame has: any other column fails it.
+    yield gxe.ExpectTableColumnsToMatchSet(
+        column_set=[column for column in OUTCOME_COLUMNS if column in present],
+        exact_match=True,
+        description=f"the only columns are {', '.join(OUTCOME_COLUMNS)}",
+    )
+    for column, kind in OUTCOME_KINDS.items():
+        if column not in present:
+            continue
+        yield _kind(column, kind)
+        if column in _REQUIRED_OUTCOME_COLUMNS:
+            yield _not_null(column)
+    patterns = {
+        "transaction_id": (TRANSACTION_ID_PATTERN, "1-128 of A-Z a-z 0-9 . _ : -"),
+        "reference": (OUTCOME_REFERENCE_PATTERN, "1-128 of A-Z a-z 0-9 . _ : / # -"),
+        "source": (OUTCOME_SOURCE_PATTERN, "1-64 of A-Z a-z 0-9 . _ : -"),
+    }
+    for column, (pattern, words) in patterns.items():
+        if column in present:
+            yield gxe.ExpectColumnValuesToMatchRegex(
+                column=column, regex=pattern, description=f"{column} must be {words}"
+            )
+    allowed = {
+        "kind": [kind.value for kind in OutcomeKind],
+        "typology": [typology.value for typology in FraudTypology] + list(TYPOLOGY_ALIASES),
+    }
+    for column, values in allowed.items():
+        if column in present:
+            yield gxe.ExpectColumnValuesToBeInSet(
+                column=column,
+                value_set=values,
+                description=f"{column} must be one of {', '.join(values)}",
+            )
+    if "amount" in present:
+        yield gxe.ExpectColumnValuesToBeBetween(
+            column="amount",
+            min_value=0,
+            strict_min=True,
+            max_value=MAX_AMOUNT,
+            description=f"amount must be above 0 and at most {MAX_AMOUNT:,.0f}",
+        )
+    if "note" in present:
+        yield gxe.ExpectColumnValueLengthsToBeBetween(
+            column="note",
+            min_value=1,
+            max_value=MAX_OUTCOME_NOTE,
+            description=f"note must be 1-{MAX_OUTCOME_NOTE} characters",
         )
 
 

@@ -21,6 +21,7 @@ KEYS = {
     "scorer": "scorer-key-0001",
     "analyst": "analyst-key-0001",
     "reviewer": "reviewer-key-0001",
+    "approver": "approver-key-0001",
     "admin": "admin-key-0001",
 }
 

@@ -44,6 +44,7 @@ def _all(store: Store, **params: Any) -> list[dict[str, Any]]:
 def _case(store: Store, case_id: str, role: str = "reviewer") -> dict[str, Any]:
     response = store.client.get(f"/v1/cases/{case_id}", headers=auth(role))
     assert response.status_code == 200, response.text
+    store._taken.add(case_id)  # viewed (audited): no later test takes it as untouched
     return dict(response.json())
 
 

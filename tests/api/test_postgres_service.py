@@ -75,7 +75,10 @@ def test_every_worker_picks_up_a_promoted_model(tmp_path: Path, model_root: Path
             shutil.copytree(registry_root / "models" / first, second)
             manifest = second / "manifest.json"
             manifest.write_text(manifest.read_text().replace(first, second.name), "utf-8")
-            registry.promote(second.name)
+            # Promoted through change control: proposed, approved by a second person,
+            # activated; the registry file is not how a model goes live any more.
+            _promote_through_change_control(base, second.name)
+            assert registry.promoted().version == second.name  # type: ignore[union-attr]
             # Each worker notices within a reload interval plus the time to load the model
             # (seconds on a busy machine): wait until 40 requests in a row see the new one.
             deadline = time.monotonic() + 120
@@ -93,6 +96,33 @@ def test_every_worker_picks_up_a_promoted_model(tmp_path: Path, model_root: Path
                     ).json()["model_version"]
                     for i in range(40)
                 )
+
+
+def _promote_through_change_control(base: str, version: str) -> None:
+    def call(path: str, body: dict[str, Any], role: str) -> dict[str, Any]:
+        response = httpx.post(
+            f"{base}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {KEYS[role]}"},
+            timeout=300,
+        )
+        assert response.status_code in (200, 201), response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    proposed = call("/v1/models", {"model_version": version, "rationale": "the retrain"}, "analyst")
+    number = proposed["number"]
+    assert proposed["evidence"]["model"]["candidate"]["version"] == version
+    approved = call(
+        f"/v1/models/{number}/approve",
+        {"revision": proposed["revision"], "comment": "same figures on the held-out window"},
+        "approver",
+    )
+    call(
+        f"/v1/models/{number}/activate",
+        {"revision": approved["revision"], "comment": "live on every worker"},
+        "admin",
+    )
 
 
 def test_postgres_briefly_unreachable(tmp_path: Path, model_root: Path) -> None:

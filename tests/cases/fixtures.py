@@ -69,6 +69,12 @@ class Store:
                 return str(item["case_id"])
         raise AssertionError(f"no unused open case left for {filters}")
 
+    def claim(self, case_id: str) -> str:
+        """Mark a case found otherwise (by its decision) as used: no other test takes it."""
+        assert case_id not in self._taken, f"{case_id} is used by another test"
+        self._taken.add(case_id)
+        return case_id
+
 
 def populate(client: TestClient, frame: pd.DataFrame, through_api: int = 40) -> dict[str, Any]:
     """Score ``frame`` with the app's own scorer and record the decisions in its decision log

@@ -104,7 +104,10 @@ def test_reviewer_works_a_case_end_to_end(served: Any, browser: Any) -> None:
     assert rows.count() > 0
     families = page.locator("table.queue tbody tr td:nth-child(7)").all_inner_texts()
     assert set(families) == {"suspicious platform"}
-    scores = [float(x) for x in page.locator("table.queue tbody td:nth-child(4)").all_inner_texts()]
+    scores = [
+        float(x.split()[0])
+        for x in page.locator("table.queue tbody td:nth-child(4)").all_inner_texts()
+    ]
     assert scores == sorted(scores, reverse=True)
     expected = client.get(
         "/v1/cases",
@@ -136,7 +139,7 @@ def test_reviewer_works_a_case_end_to_end(served: Any, browser: Any) -> None:
     assert "Disposition recorded." in page.locator("p.notice").inner_text()
     audit = page.locator("table.history tr.audit-disposition")
     assert audit.count() == 1
-    assert "confirmed_fraud" in audit.inner_text()
+    assert "confirmed fraud" in audit.inner_text()
     assert page.locator("table.history tr.audit-assign").count() == 1
     assert "resolved" in page.locator("h1").inner_text()
 
@@ -166,4 +169,100 @@ def test_dashboard_in_the_browser(served: Any, browser: Any) -> None:
     assert "各规则误报率" in page.content()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "console-dashboard.png"), full_page=True)
+    page.close()
+
+
+#: What each language shows (issue 21): the score's name, what decided, the zone, the move
+#: form's placeholder, the views' summary.
+CHINA: dict[str, dict[str, Any]] = {
+    "zh": {
+        "locale": "zh-CN",
+        "score": "模型欺诈概率",
+        "decided": "决策依据",
+        "rule": "规则",
+        "choose": "请选择…",
+        "viewed": "已查看 4 次",
+        "severities": {"低", "中", "高", "严重"},
+    },
+    "en": {
+        "locale": "en-US",
+        "score": "Model fraud probability",
+        "decided": "Decided by",
+        "rule": "rule",
+        "choose": "choose…",
+        "viewed": "Viewed 4 times",
+        "severities": {"low", "medium", "high", "critical"},
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_console_for_a_reviewer_in_china(served: Any, browser: Any, lang: str) -> None:
+    """Times in Asia/Shanghai, named; values in words; what decided beside the model's fraud
+    probability; no status preselected (the browser refuses the empty choice); page views
+    collapsed in a closed <details>. A screenshot of each page per language."""
+    base, client = served
+    words = CHINA[lang]
+    page = browser.new_page(locale=words["locale"], viewport={"width": 1440, "height": 1200})
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/console/login")
+    page.fill("input[name=api_key]", KEYS["reviewer"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/console/cases")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # The queue: what decided beside the probability, opening times in Shanghai time.
+    page.goto(f"{base}/console/cases?decision=block&sort=score")
+    header = page.locator("table.queue thead").inner_text()
+    assert words["score"] in header
+    assert words["decided"] in header
+    decided = page.locator("table.queue tbody td.decided").all_inner_texts()
+    assert decided
+    assert all(words["rule"] in d or "模型" in d or "model" in d for d in decided)
+    times = page.locator("table.queue tbody td.time").all_inner_texts()
+    assert times
+    assert all("Asia/Shanghai, UTC+08:00" in t for t in times)
+    page.screenshot(path=str(ARTIFACTS / f"console-china-queue-{lang}.png"), full_page=False)
+
+    # A case nobody has opened yet (its trail is empty): open it four times.
+    shown = page.locator("a.case-link").all_inner_texts()
+    case_id = next(
+        c
+        for c in reversed(shown)
+        if not client.get(f"/v1/cases/{c}/history", headers=auth("admin")).json()
+    )
+    for _ in range(4):
+        page.goto(f"{base}/console/cases/{case_id}")
+    stored = client.get(f"/v1/cases/{case_id}", headers=auth("admin")).json()
+    facts = page.locator("section.facts").inner_text()
+    assert words["decided"] in facts
+    assert "(Asia/Shanghai, UTC+08:00)" in facts
+    badges = set(page.locator("ul.reasons li > span.badge").all_inner_texts())
+    assert badges
+    assert badges <= words["severities"]
+    assert stored["decision_body"]["reasons"][0]["code"] in page.locator("ul.reasons").inner_text()
+
+    # The move form: nothing chosen, and the browser will not send the empty choice.
+    move = page.locator("select[name=status]")
+    assert move.input_value() == ""
+    assert move.locator("option:checked").inner_text() == words["choose"]
+    assert page.locator("select[name=status]:invalid").count() == 1
+    page.click("#move")
+    assert page.url == f"{base}/console/cases/{case_id}"  # not submitted
+    assert client.get(f"/v1/cases/{case_id}", headers=auth("admin")).json()["status"] == "open"
+
+    # Views: collapsed in a closed <details>, apart from the changes.
+    views = page.locator("details.views")
+    assert views.get_attribute("open") is None
+    assert words["viewed"] in views.locator("summary").inner_text()
+    assert page.locator("table.views").is_visible() is False
+    assert page.locator("table.history tr.audit-view").count() == 0
+    page.screenshot(path=str(ARTIFACTS / f"console-china-case-{lang}.png"), full_page=True)
+    views.locator("summary").click()  # opens without JavaScript of the page's own
+    assert page.locator("table.views tr.audit-view").count() == 4
+
+    # The dashboard: days in Shanghai time, said so.
+    page.goto(f"{base}/console/dashboard")
+    assert "Asia/Shanghai, UTC+08:00" in page.locator("section.card h2").nth(1).inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"console-china-dashboard-{lang}.png"), full_page=True)
     page.close()

@@ -1,42 +1,14 @@
 """The review console's pages over HTTP (TestClient): login, sessions, CSRF, masking, both
 languages, forms that name the bad field, read-only analysts."""
 
-# ruff: noqa: F811 - pytest fixtures imported from tests.cases.fixtures
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from fastapi.testclient import TestClient
 
 from tests.api.conftest import KEYS
-from tests.cases.fixtures import Store, auth, open_store
-from tests.scoring.conftest import model_root  # noqa: F401 - fixture
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, model_root: Path) -> Iterator[Store]:
-    yield from open_store(tmp_path_factory.mktemp("console"), model_root, None, "sqlite")
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match is not None
-    return match.group(1)
-
-
-def _login(client: TestClient, role: str, lang: str = "en") -> TestClient:
-    client.cookies.clear()
-    page = client.get("/console/login", headers={"Accept-Language": lang})
-    response = client.post(
-        "/console/login",
-        data={"api_key": KEYS[role], "csrf": _csrf(page.text), "next": "/console/cases"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
+from tests.cases.fixtures import Store, auth
+from tests.console.pages import csrf as _csrf
+from tests.console.pages import login as _login
 
 
 def test_pages_need_a_login(store: Store) -> None:

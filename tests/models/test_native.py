@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,20 @@ def test_registration_compiles_the_trees_for_this_platform(
     assert library is not None
     assert library.platform == native_platform()
     assert library.sha256 == _sha256(root / "models" / manifest.version / library.file)
+
+
+def test_compiling_the_trees_prints_and_warns_nothing(
+    trained: TrainingResult, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A first start compiles the trees: nothing may reach the console (TL2cgen's own
+    treelite writes a version warning straight to fd 2 when the versions differ)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        manifest = ModelRegistry(tmp_path / "registry").register(trained, "sha256:test")
+    assert manifest.native_library is not None
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+    assert [str(w.message) for w in caught] == []
 
 
 def test_compiled_trees_score_every_row_like_sklearn(

@@ -8,9 +8,11 @@ under load (the machine's shared Redis is never touched).
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,8 @@ import httpx
 import pandas as pd
 import pytest
 
-from fraudguard.cases import DecisionLog
 from fraudguard.config import FailurePolicy, Settings
+from fraudguard.decisions import DecisionLog
 from fraudguard.features.redis_store import RedisStateStore
 from fraudguard.schema import Decision, DecisionOutcome, RechargeEvent, from_flat
 from fraudguard.scoring import Scorer
@@ -100,69 +102,140 @@ def test_velocity_on_redis_decides_like_in_memory(base_scorer: Scorer, tmp_path:
         assert a.features["vel_device_count_10m"] == _BURST + 1
 
 
-def _run_under_load(
-    events: list[RechargeEvent],
+class Phase(enum.IntEnum):
+    """Where the outage stood when an order was sent (or answered)."""
+
+    UP = 0  # Redis up, before the outage
+    OUTAGE = 1  # Redis killed
+    RESTARTED = 2  # Redis started again; orders sent before it may still be in flight
+    SETTLED = 3  # every order sent before the restart has been answered
+    RECOVERED = 4  # an order sent once SETTLED came back scored with velocity again
+
+
+@dataclass
+class Order:
+    event: RechargeEvent
+    sent: Phase
+    answered: Phase | None = None
+    result: Any = None
+
+
+def _run_through_outage(
+    make_event: Callable[[int], RechargeEvent],
     answer: Callable[[RechargeEvent], Any],
+    degraded: Callable[[Any], bool],
     server: RedisServer,
     *,
     workers: int = 3,
-    outage_after: int,
-    outage_s: float,
+    before: int,
     outage_orders: int = 100,
+    outage_s: float = 60.0,
+    after: int = 100,
+    deadline_s: float = 120.0,
     during_outage: Callable[[], None] = lambda: None,
-) -> tuple[list[tuple[RechargeEvent, Any]], list[BaseException]]:
-    """Score ``events`` from ``workers`` threads; kill Redis after ``outage_after`` answers
-    and start it again once ``outage_orders`` more were answered, or after ``outage_s`` at
-    most: counted, not timed, so however fast degraded answers come, orders are left to see
-    the recovery. Returns the answers and any exceptions."""
-    answered: list[tuple[RechargeEvent, Any]] = []
+) -> tuple[list[Order], list[BaseException]]:
+    """Send orders from ``workers`` threads until Redis has been killed, restarted and
+    scoring has recovered, then ``after`` more. Redis is killed once ``before`` orders were
+    answered and started again once ``outage_orders`` more were, or after ``outage_s``.
+    Each step is waited for by what happened, not by time: however fast or slow this
+    machine is, the orders sent after the recovery are there to be checked. Each wait is
+    bounded by ``deadline_s``; missing one fails the test, naming the step."""
+    orders: list[Order] = []
     errors: list[BaseException] = []
-    lock = threading.Lock()
-    queue = list(reversed(events))
+    changed = threading.Condition()
+    phase = Phase.UP
+    stop = False
+    answered = dict.fromkeys(Phase, 0)  # answered orders by the phase they were sent in
+    in_flight = dict.fromkeys(Phase, 0)
 
     def worker() -> None:
+        nonlocal phase
         while True:
-            with lock:
-                if not queue:
+            with changed:
+                if stop or errors:
                     return
-                event = queue.pop()
+                number, sent = len(orders), phase
+                in_flight[sent] += 1
+                order = Order(make_event(number), sent)
+                orders.append(order)
             try:
-                result = answer(event)
+                result = answer(order.event)
             except BaseException as error:  # surfaced by the test
-                errors.append(error)
+                with changed:
+                    errors.append(error)
+                    changed.notify_all()
                 return
-            with lock:
-                answered.append((event, result))
+            with changed:
+                order.result, order.answered = result, phase
+                in_flight[sent] -= 1
+                answered[sent] += 1
+                if sent is Phase.SETTLED and phase is Phase.SETTLED and not degraded(result):
+                    phase = Phase.RECOVERED
+                changed.notify_all()
+
+    def wait_for(done: Callable[[], bool], what: str, timeout: float = deadline_s) -> None:
+        with changed:
+            reached = changed.wait_for(lambda: done() or bool(errors), timeout)
+        assert reached, f"not within {timeout:.0f} s: {what}"
+
+    def move_to(new: Phase) -> None:
+        nonlocal phase
+        with changed:
+            phase = new
 
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 120
-    while len(answered) < outage_after and time.monotonic() < deadline and not errors:
-        time.sleep(0.01)
-    server.stop()
-    stopped_at = len(answered)
-    limit = time.monotonic() + outage_s
-    while len(answered) < stopped_at + outage_orders and time.monotonic() < limit and not errors:
-        time.sleep(0.005)
-    during_outage()
-    server.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    return answered, errors
+    try:
+        wait_for(lambda: answered[Phase.UP] >= before, f"{before} orders answered")
+        move_to(Phase.OUTAGE)  # first: an order answered while UP was answered before the kill
+        server.stop()
+        with changed:  # counted, not timed, however fast degraded answers come
+            changed.wait_for(
+                lambda: answered[Phase.OUTAGE] >= outage_orders or bool(errors), outage_s
+            )
+        during_outage()
+        server.start()
+        move_to(Phase.RESTARTED)
+        wait_for(
+            lambda: in_flight[Phase.UP] + in_flight[Phase.OUTAGE] == 0,
+            "the orders sent before the restart answered",
+        )
+        move_to(Phase.SETTLED)
+        wait_for(lambda: phase is Phase.RECOVERED, "scoring with velocity again after the restart")
+        wait_for(lambda: answered[Phase.RECOVERED] >= after, f"{after} orders after the recovery")
+    finally:
+        with changed:
+            stop = True
+        for thread in threads:
+            thread.join(timeout=300)
+    return orders, errors
 
 
-def _events(frame: pd.DataFrame, n: int, prefix: str) -> list[RechargeEvent]:
-    rows = frame.head(n).to_dict(orient="records")
-    for i, row in enumerate(rows):
-        row["transaction_id"] = f"{prefix}-{i}"
-    return [from_flat(row) for row in rows]
+def _events(frame: pd.DataFrame, prefix: str) -> Callable[[int], RechargeEvent]:
+    """Order ``i``: the frame's rows in turn, each time under a new ``transaction_id``."""
+    rows = frame.to_dict(orient="records")
+
+    def event(i: int) -> RechargeEvent:
+        return from_flat({**rows[i % len(rows)], "transaction_id": f"{prefix}-{i}"})
+
+    return event
+
+
+def _check_the_outage(orders: list[Order], degraded: Callable[[Any], bool], after: int) -> None:
+    """Degraded during the outage only: not before it, not after the recovery."""
+    assert any(degraded(order.result) for order in orders), "the outage was not noticed"
+    before = [o for o in orders if o.answered is Phase.UP]
+    assert before
+    assert not any(degraded(o.result) for o in before)
+    recovered = [o for o in orders if o.sent is Phase.RECOVERED]
+    assert len(recovered) >= after
+    assert not any(degraded(o.result) for o in recovered)
 
 
 def test_redis_restart_under_load_loses_no_decision(
     base_scorer: Scorer, sample_frame: pd.DataFrame, tmp_path: Path
 ) -> None:
-    events = _events(sample_frame, 900, "load")
     log = DecisionLog(f"sqlite:///{tmp_path / 'decisions.db'}", base_scorer.settings.hmac_key)
     log.create_tables()
     with private_redis(tmp_path) as server:
@@ -173,25 +246,24 @@ def test_redis_restart_under_load_loses_no_decision(
             scored = scorer.score_one(event, now=LATER)
             return log.record(event, scored.decision, scored.features)
 
-        answered, errors = _run_under_load(
-            events,
+        def degraded(decision: Decision) -> bool:
+            return decision.degraded
+
+        orders, errors = _run_through_outage(
+            _events(sample_frame.head(900), "load"),
             answer,
+            degraded,
             server,
-            outage_after=250,
-            outage_s=60.0,
+            before=250,
             during_outage=lambda: seen_degraded.append(scorer.degraded),
         )
     assert not errors, errors[:3]
-    assert len(answered) == len(events)
-    decisions = [decision for _, decision in answered]
-    degraded = [d.degraded for d in decisions]
-    assert any(degraded), "the outage was not noticed"
     assert seen_degraded == [True]
-    # Recovery is automatic: the orders answered last were scored with velocity again.
-    assert not any(degraded[-100:])
-    assert not any(degraded[:200])
-    for event, decision in answered:
-        assert log.find(event) == decision
+    _check_the_outage(orders, degraded, after=100)
+    # Every order sent was answered, and every answer is the stored decision.
+    for order in orders:
+        assert order.answered is not None
+        assert log.find(order.event) == order.result
     log.close()
 
 
@@ -203,7 +275,6 @@ def test_redis_restart_under_http_load(
     from fraudguard.api import create_app
 
     key = "state-test-scorer-key"
-    events = _events(sample_frame, 500, "http")
     with private_redis(tmp_path) as server:
         settings = base_settings.model_copy(
             update={
@@ -242,8 +313,14 @@ def test_redis_restart_under_http_load(
                 readiness.append(httpx.get(f"{base}/readyz", timeout=10).json())
                 gauges.append(httpx.get(f"{base}/metrics", timeout=10).text)
 
-            answered, errors = _run_under_load(
-                events, answer, server, outage_after=150, outage_s=60.0, during_outage=probe
+            orders, errors = _run_through_outage(
+                _events(sample_frame.head(500), "http"),
+                answer,
+                _degraded_answer,
+                server,
+                before=150,
+                after=50,
+                during_outage=probe,
             )
             time.sleep(0.3)
             probe()
@@ -251,11 +328,9 @@ def test_redis_restart_under_http_load(
             http_server.should_exit = True
             thread.join(timeout=10)
     assert not errors, errors[:3]
-    statuses = [response.status_code for _, response in answered]
-    assert statuses.count(200) == len(events), sorted(set(statuses))
-    bodies = [response.json() for _, response in answered]
-    assert any(body["degraded"] for body in bodies)
-    assert not any(body["degraded"] for body in bodies[-50:])
+    statuses = [order.result.status_code for order in orders]
+    assert statuses.count(200) == len(orders), sorted(set(statuses))
+    _check_the_outage(orders, _degraded_answer, after=50)
     assert readiness[0]["degraded"] is True
     assert readiness[0]["status"] == "degraded"
     assert "fraudguard_degraded 1.0" in gauges[0]  # the outage shows on /metrics too
@@ -263,13 +338,17 @@ def test_redis_restart_under_http_load(
     assert readiness[-1]["degraded"] is False
     assert readiness[-1]["status"] == "ready"
     log = DecisionLog(settings.resolved_database_url, settings.hmac_key)
-    for (event, _), body in zip(answered, bodies, strict=True):
-        stored = log.find(event)
+    for order in orders:
+        stored = log.find(order.event)
         assert stored is not None
-        assert stored.model_dump(mode="json") == Decision.model_validate(body).model_dump(
-            mode="json"
-        )
+        assert stored.model_dump(mode="json") == Decision.model_validate(
+            order.result.json()
+        ).model_dump(mode="json")
     log.close()
+
+
+def _degraded_answer(response: httpx.Response) -> bool:
+    return response.status_code != 200 or bool(response.json()["degraded"])
 
 
 def _secret(value: str) -> Any:

@@ -1,0 +1,41 @@
+"""Change control's errors, in FraudGuard's one tree (each knows its code and status)."""
+
+from __future__ import annotations
+
+from fraudguard.exceptions import ConflictError, NotFoundError, PermissionDeniedError
+
+__all__ = [
+    "ActivationConflictError",
+    "ChangeNotFoundError",
+    "ChangeStateError",
+    "FourEyesError",
+    "StaleRevisionError",
+]
+
+
+class ChangeNotFoundError(NotFoundError):
+    code = "change_not_found"
+
+
+class StaleRevisionError(ConflictError):
+    """The caller acted on an older revision of the version (someone changed it since)."""
+
+    code = "stale_revision"
+
+
+class ChangeStateError(ConflictError):
+    """The workflow does not allow this action in the version's state."""
+
+    code = "invalid_state"
+
+
+class ActivationConflictError(ConflictError):
+    """Another activation of the same slot committed first; nothing changed."""
+
+    code = "activation_conflict"
+
+
+class FourEyesError(PermissionDeniedError):
+    """The actor may not decide on their own change."""
+
+    code = "four_eyes"
