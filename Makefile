@@ -19,7 +19,7 @@ setup: $(STAMP)
 ## `exec`: the service itself gets make's signals (no shell left between them to orphan it);
 ## Ctrl-C or SIGTERM shuts it down gracefully with exit code 0.
 run: $(STAMP)
-	FRAUDGUARD_API_KEYS="$${FRAUDGUARD_API_KEYS:-dev-scorer-key:scorer,dev-reviewer-key:reviewer,dev-admin-key:admin}" \
+	FRAUDGUARD_API_KEYS="$${FRAUDGUARD_API_KEYS:-dev-scorer-key:scorer,dev-reviewer-key:reviewer,dev-analyst-key:analyst,dev-approver-key:approver,dev-admin-key:admin}" \
 		exec $(BIN)/fraudguard serve
 
 ## Everything CI checks: lint, format, import layering, types, the docs build, tests.

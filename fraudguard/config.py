@@ -69,12 +69,16 @@ class Settings(BaseSettings):
     reload_interval_s: float = Field(
         default=2.0,
         ge=0,
-        description="How often the service looks for an edited rule pack or a newly promoted "
-        "model (0 = never). A broken pack or a refused model is logged; the last good one "
-        "stays live.",
+        description="How often each worker polls the database for the rule pack and model "
+        "change control made live, and reports its shadow counts (0 = never: activations "
+        "reach a worker at its next start). A version that does not compile or load here is "
+        "logged; the last good one stays live.",
     )
     rules_path: Path | None = Field(
-        default=None, description="Rule pack (YAML file or folder); default the shipped pack."
+        default=None,
+        description="Rule pack (YAML file or folder) recorded as the first active version at "
+        "first start (change control keeps the live pack in the database from then on); "
+        "default the shipped pack.",
     )
     channels_path: Path | None = Field(
         default=None,

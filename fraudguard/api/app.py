@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraudguard import __version__
 from fraudguard.api.cases import router as cases_router
+from fraudguard.api.changes import REQUEST_BODIES as CHANGE_BODIES
 from fraudguard.api.changes import router as changes_router
 from fraudguard.api.changes import start_change_control
 from fraudguard.api.changes_console import router as changes_console_router
@@ -204,15 +205,17 @@ def _openapi_with_bodies(app: FastAPI) -> dict[str, Any]:
             summary=app.summary,
             routes=[SCORE_ROUTE, *app.routes],
         )
+        bodies = {(path, "post"): model for path, model in _REQUEST_BODIES.items()}
+        bodies.update(CHANGE_BODIES)
         _, definitions = models_json_schema(
-            [(model, "validation") for model in _REQUEST_BODIES.values()],
+            [(model, "validation") for model in set(bodies.values())],
             ref_template="#/components/schemas/{model}",
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for name, definition in definitions.get("$defs", {}).items():
             components.setdefault(name, definition)
-        for path, model in _REQUEST_BODIES.items():
-            schema["paths"][path]["post"]["requestBody"] = {
+        for (path, method), model in bodies.items():
+            schema["paths"][path][method]["requestBody"] = {
                 "required": True,
                 "content": {
                     "application/json": {

@@ -48,6 +48,7 @@ __all__ = [
     "AUTHOR_KEYS",
     "DECIDER_KEYS",
     "READER_KEYS",
+    "REQUEST_BODIES",
     "ChangeServices",
     "ChangesDep",
     "router",
@@ -95,14 +96,18 @@ def start_change_control(services: Services) -> ChangeServices:
     return ChangeServices(control, activator)
 
 
-def _body(model: type[pydantic.BaseModel]) -> dict[str, Any]:
-    """The request body a route reads itself (``JsonBody``), for the OpenAPI document."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
+#: The bodies these routes read themselves (``JsonBody``), for the OpenAPI document.
+REQUEST_BODIES: dict[tuple[str, str], type[pydantic.BaseModel]] = {
+    ("/v1/rulesets", "post"): DraftRequest,
+    ("/v1/rulesets/{number}", "patch"): EditRequest,
+    ("/v1/rulesets/{number}/propose", "post"): ProposeRequest,
+    ("/v1/models", "post"): ModelProposalRequest,
+    **{
+        (f"/v1/{kind}/{{number}}/{action}", "post"): DecisionRequest
+        for kind in ("rulesets", "models")
+        for action in ("approve", "reject", "activate", "rollback")
+    },
+}
 
 
 async def get_changes(request: Request) -> ChangeServices:
@@ -225,7 +230,6 @@ def list_rulesets(
     status_code=201,
     responses=_ERRORS,
     summary="Draft a rule pack version",
-    openapi_extra=_body(DraftRequest),
 )
 def draft_ruleset(body: JsonBody, changes: ChangesDep, actor: Author) -> Response:
     """``{"content": "<YAML of one rule file>", "rationale": "..."}``: the whole pack as it
@@ -281,7 +285,6 @@ def ruleset_content(number: Number, changes: ChangesDep, _actor: Reader) -> Resp
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Edit a draft",
-    openapi_extra=_body(EditRequest),
 )
 def edit_ruleset(number: Number, body: JsonBody, changes: ChangesDep, actor: Author) -> Response:
     """``{"revision": 1, "content": "...", "rationale": "..."}`` (its author only)."""
@@ -294,7 +297,6 @@ def edit_ruleset(number: Number, body: JsonBody, changes: ChangesDep, actor: Aut
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Propose a draft with its evidence",
-    openapi_extra=_body(ProposeRequest),
 )
 def propose_ruleset(number: Number, body: JsonBody, changes: ChangesDep, actor: Author) -> Response:
     """``{"revision": 1, "shadow": false, "days": 30}``: freezes the draft, validates it and
@@ -309,7 +311,6 @@ def propose_ruleset(number: Number, body: JsonBody, changes: ChangesDep, actor: 
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Approve a proposal",
-    openapi_extra=_body(DecisionRequest),
 )
 def approve_ruleset(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
@@ -323,7 +324,6 @@ def approve_ruleset(
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Reject a proposal or a rollback request",
-    openapi_extra=_body(DecisionRequest),
 )
 def reject_ruleset(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
@@ -336,7 +336,6 @@ def reject_ruleset(
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Make an approved version live",
-    openapi_extra=_body(DecisionRequest),
 )
 def activate_ruleset(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
@@ -350,7 +349,6 @@ def activate_ruleset(
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Roll back to an earlier version",
-    openapi_extra=_body(DecisionRequest),
 )
 def rollback_ruleset(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: RollbackAsker
@@ -411,7 +409,6 @@ def list_models(
     status_code=201,
     responses=_ERRORS,
     summary="Propose a model",
-    openapi_extra=_body(ModelProposalRequest),
 )
 def propose_model(body: JsonBody, changes: ChangesDep, actor: Author) -> Response:
     """``{"model_version": "hgb-2026-12-01-1", "rationale": "..."}``: verified, then scored
@@ -468,7 +465,6 @@ def get_model(number: Number, changes: ChangesDep, _actor: Reader) -> Response:
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Approve a model proposal",
-    openapi_extra=_body(DecisionRequest),
 )
 def approve_model(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
@@ -481,7 +477,6 @@ def approve_model(
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Reject a model proposal or a rollback request",
-    openapi_extra=_body(DecisionRequest),
 )
 def reject_model(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
@@ -494,7 +489,6 @@ def reject_model(
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Make an approved model live",
-    openapi_extra=_body(DecisionRequest),
 )
 def activate_model(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
@@ -507,7 +501,6 @@ def activate_model(
     response_model=ChangeVersion,
     responses=_ERRORS,
     summary="Roll back to an earlier model",
-    openapi_extra=_body(DecisionRequest),
 )
 def rollback_model(
     number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: RollbackAsker

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -59,17 +60,23 @@ def backtest_proposal(
     until: datetime,
     features: Mapping[str, FeatureKind],
     limit: int,
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | Callable[[], pd.DataFrame],
     label_source: str,
     thresholds: Thresholds,
 ) -> Backtest:
     """Read the orders decided in ``[since, until)`` and compare the two packs on them.
 
-    ``labels``: ``transaction_id`` and ``is_fraud`` of the orders whose truth is known."""
+    ``labels``: ``transaction_id`` and ``is_fraud`` of the orders whose truth is known, or
+    what reads them (run beside the read of the log: both wait mostly on the database)."""
     started = time.perf_counter()
     read = active.columns_read() | proposed.columns_read()
     wanted = {n: features[n] for n in read | {"list_allowlisted"} if n in features}
-    orders = read_logged_orders(engine, since, until, wanted, limit=limit)
+    with ThreadPoolExecutor(1, thread_name_prefix="labels") as pool:
+        pending = pool.submit(labels) if callable(labels) else None
+        orders = read_logged_orders(engine, since, until, wanted, limit=limit)
+        if pending is not None:
+            labels = pending.result()
+    assert isinstance(labels, pd.DataFrame)  # noqa: S101 - read above when it was a reader
     unavailable = sorted(read - set(wanted) - set(LOGGED_COLUMNS))
     frame = orders.frame
     for name in unavailable:

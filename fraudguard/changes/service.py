@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -338,17 +338,20 @@ class ChangeControl:
                     )
                 ],
             )
+        # Before the backtest: a shadow slot already taken is refused without the wait.
+        switches = [self._claim_shadow(row)] if request.shadow else []
         evidence = Evidence(
             validation=Validation(ok=True, rules=len(proposed), ruleset_version=proposed.version)
         )
         if active_row is None:
             evidence.notes.append("no active pack to compare with: no backtest")
         else:
+            reader: pd.DataFrame | Callable[[], pd.DataFrame]
             if labels is None:
-                labels = known_labels(self.engine, self.settings.label_policy_path)
+                reader = partial(known_labels, self.engine, self.settings.label_policy_path)
                 label_source = LABEL_SOURCE
             else:
-                label_source = "given"
+                reader, label_source = labels, "given"
             evidence.backtest = backtest_proposal(
                 self.engine,
                 self.compiler.compile(active_row.content),
@@ -357,15 +360,12 @@ class ChangeControl:
                 until=_now(),
                 features=self.compiler.features,
                 limit=self.settings.backtest_max_orders,
-                labels=labels,
+                labels=reader,
                 label_source=label_source,
                 thresholds=self.thresholds,
             )
             if evidence.backtest.orders == 0:
                 evidence.notes.append("the decision log holds no order in the window")
-        switches = []
-        if request.shadow:
-            switches.append(self._claim_shadow(row))
         audit = Audit(
             actor.id,
             actor.role,
