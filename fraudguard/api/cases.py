@@ -68,7 +68,7 @@ def actor_id(key: ApiKey) -> str:
     return key.actor_id
 
 
-class _RequireActor(RequireRole):
+class RequireActor(RequireRole):
     """The existing key and role check, plus who the key is for the audit trail."""
 
     async def __call__(  # type: ignore[override]
@@ -81,8 +81,8 @@ class _RequireActor(RequireRole):
         return Actor(id=actor_id(request.state.api_key), role=role)
 
 
-CaseReader = Annotated[Actor, Depends(_RequireActor(*READING_ROLES))]
-CaseActor = Annotated[Actor, Depends(_RequireActor(*ACTING_ROLES))]
+CaseReader = Annotated[Actor, Depends(RequireActor(*READING_ROLES))]
+CaseActor = Annotated[Actor, Depends(RequireActor(*ACTING_ROLES))]
 
 
 def case_service(request: Request, services: ServicesDep) -> CaseService:

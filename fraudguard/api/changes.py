@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import pydantic
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from fraudguard.api.cases import actor_id
-from fraudguard.api.deps import JsonBody, RequireRole, Services, ServicesDep
+from fraudguard.api.cases import RequireActor
+from fraudguard.api.deps import JsonBody, Services
 from fraudguard.api.schemas import ErrorBody
 from fraudguard.auth import Role
 from fraudguard.cases import Actor
@@ -120,23 +120,10 @@ async def get_changes(request: Request) -> ChangeServices:
 ChangesDep = Annotated[ChangeServices, Depends(get_changes)]
 
 
-class _RequireActor(RequireRole):
-    """The key and role check, plus who the key is (four eyes compare these)."""
-
-    async def __call__(  # type: ignore[override]
-        self,
-        request: Request,
-        services: ServicesDep,
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> Actor:
-        role = await super().__call__(request, services, authorization)
-        return Actor(id=actor_id(request.state.api_key), role=role)
-
-
-Reader = Annotated[Actor, Depends(_RequireActor(*READER_KEYS))]
-Author = Annotated[Actor, Depends(_RequireActor(*AUTHOR_KEYS))]
-Decider = Annotated[Actor, Depends(_RequireActor(*DECIDER_KEYS))]
-RollbackAsker = Annotated[Actor, Depends(_RequireActor(*READER_KEYS))]
+Reader = Annotated[Actor, Depends(RequireActor(*READER_KEYS))]
+Author = Annotated[Actor, Depends(RequireActor(*AUTHOR_KEYS))]
+Decider = Annotated[Actor, Depends(RequireActor(*DECIDER_KEYS))]
+RollbackAsker = Annotated[Actor, Depends(RequireActor(*READER_KEYS))]
 
 
 def _parse(model: type[M], body: dict[str, Any], what: str) -> M:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from fraudguard.api.cases import _RequireActor
+from fraudguard.api.cases import RequireActor
 from fraudguard.api.deps import JsonBody, ServicesDep
 from fraudguard.api.schemas import ErrorBody
 from fraudguard.auth import Role
@@ -30,7 +30,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 409, 413, 415, 422, 429, 503)
 }
 
-OutcomeReporter = Annotated[Actor, Depends(_RequireActor(*REPORTING_ROLES))]
+OutcomeReporter = Annotated[Actor, Depends(RequireActor(*REPORTING_ROLES))]
 
 
 def outcome_store(request: Request, services: ServicesDep) -> OutcomeStore:
