@@ -99,7 +99,6 @@ def build_log(path: Path, orders: int, seed: int) -> None:
     model = registry.load(
         registry.register(
             train(frame.iloc[:: max(1, orders // 20_000)], TrainConfig(seed=seed, max_iter=60)),
-            reference.version,
             native=False,
         ).version
     )

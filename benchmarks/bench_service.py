@@ -342,7 +342,7 @@ def prepare_model(home: Path) -> None:
 
     registry = ModelRegistry(home / "models")
     result = train(simulate(SimulationConfig(events=20_000, seed=5)), TrainConfig(seed=5))
-    registry.promote(registry.register(result, "bench").version)
+    registry.promote(registry.register(result).version)
 
 
 def bench_env(home: Path) -> dict[str, str]:

@@ -30,8 +30,12 @@ def rules_only_scores(
     rules = load_rules(
         settings.rules_path or DEFAULT_PACK_DIR, features=kinds, lists=reference.lists
     )
-    features = extractor.extract_many(frame) if features is None else features
-    evaluation = rules.evaluate_frame(pd.concat([frame, features], axis=1))
+    # A file may carry feature columns of its own (an earlier export): the ones computed
+    # here replace them, so no column appears twice.
+    events = frame.drop(columns=list(extractor.specs), errors="ignore")
+    features = extractor.extract_many(events) if features is None else features
+    events = events.drop(columns=features.columns, errors="ignore")
+    evaluation = rules.evaluate_frame(pd.concat([events, features], axis=1))
     base = np.array(
         [
             0.0 if a is None else RULE_ACTION_SCORES.get(RuleAction(a), 0.0)
@@ -48,8 +52,9 @@ def baseline_scores(
     scores = {"rules": rules_only_scores(frame, settings)}
     try:
         promoted = registry.load_promoted()
+        if promoted is not None:
+            # its own reference files: refused (ModelError) when they changed since its fit
+            scores["promoted"] = promoted.pipeline.predict_proba(frame)[:, 1]
     except FraudGuardError:
-        promoted = None  # a refused artifact cannot be a baseline; training goes on
-    if promoted is not None:
-        scores["promoted"] = promoted.pipeline.predict_proba(frame)[:, 1]
+        pass  # a refused artifact cannot be a baseline; training goes on
     return scores

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -102,10 +102,23 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except FraudGuardError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {one_line(exc)}", err=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
+
+
+def one_line(error: FraudGuardError) -> str:
+    """The error and its problems on one line: what went wrong, where, and the fix.
+
+    >>> from fraudguard.exceptions import FieldProblem, InputError
+    >>> one_line(InputError("bad option", [FieldProblem("--out", "use a .json path")]))
+    'bad option: --out: use a .json path'
+    """
+    message = " ".join(error.message.split())
+    if not error.problems:
+        return message
+    return f"{message}: {'; '.join(' '.join(str(p).split()) for p in error.problems)}"
 
 
 @app.command()
@@ -262,23 +275,44 @@ def simulate_command(
         "2026-10-15"
     ),
     days: Annotated[int, typer.Option(min=1, max=366, help="Length of the window.")] = 45,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the outcomes reported after these orders (chargebacks, "
+            "complaints, fraud reports) to this .csv or .parquet file, for "
+            "`fraudguard outcomes import`."
+        ),
+    ] = None,
 ) -> None:
     """Generate labelled synthetic recharge traffic (fraud typologies + hard negatives)."""
     from datetime import date
 
     from fraudguard.config import get_settings
     from fraudguard.reference import ReferencePaths
-    from fraudguard.simulate import SimulationConfig, event_file_format, simulate, write_events
+    from fraudguard.simulate import (
+        SimulationConfig,
+        event_file_format,
+        simulate,
+        simulate_outcomes,
+        write_events,
+        write_outcomes,
+    )
 
     try:
         first = date.fromisoformat(start)
     except ValueError:
         raise typer.BadParameter("use a date such as 2026-10-15", param_hint="--start") from None
     event_file_format(out)  # refuse a bad suffix before spending time on the simulation
+    if outcomes is not None:
+        event_file_format(outcomes)
     config = SimulationConfig(events=events, seed=seed, start=first, days=days)
     frame = simulate(config, reference=ReferencePaths.from_settings(get_settings()))
     write_events(frame, out)
     typer.echo(f"wrote {len(frame)} events, fraud rate {frame['is_fraud'].mean():.2%}, to {out}")
+    if outcomes is not None:
+        reported = simulate_outcomes(frame, config)
+        write_outcomes(reported, outcomes)
+        typer.echo(f"wrote {len(reported)} outcomes, in the order they arrive, to {outcomes}")
 
 
 @app.command("validate")
@@ -423,6 +457,46 @@ def monitor_performance(
         typer.echo(f"wrote {out}", err=json_output)
 
 
+@app.command("import")
+@reports_errors
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Your history file (.csv or .parquet).")],
+    mapping: Annotated[
+        Path, typer.Option(help="YAML mapping: your columns -> contract fields, label, zone.")
+    ],
+    out: Annotated[Path, typer.Option(help="Flat labelled history to write (.parquet or .csv).")],
+    bad_lines: Annotated[
+        Path | None,
+        typer.Option(help="Also write every bad line (line, field, reason) to this CSV."),
+    ] = None,
+) -> None:
+    """Convert an operator's own history to FraudGuard's flat form, for validate, train,
+    backtest and score.
+
+    Good rows are written to --out (replacing it: the same file and mapping always write
+    the same output), bad rows listed by line with the reason (never the value), then which
+    feature groups the data can feed. Exit 0 with the summary, 2 with one line for a mapping
+    or file that cannot be imported.
+    """
+    import csv
+
+    from fraudguard.exceptions import FieldProblem, InputError
+    from fraudguard.history import import_history
+
+    if bad_lines is not None and bad_lines.suffix.lower() != ".csv":
+        raise InputError(
+            "bad option", [FieldProblem("--bad-lines", f"use a .csv path, not {bad_lines.name}")]
+        )
+    result = import_history(file, mapping, out)
+    typer.echo(result.to_text())
+    if bad_lines is not None:
+        with bad_lines.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["line", "field", "reason"])
+            writer.writerows((b.line, b.field, b.reason) for b in result.bad)
+        typer.echo(f"wrote {len(result.bad):,} bad lines to {bad_lines}")
+
+
 @outcomes_app.command("import")
 @reports_errors
 def outcomes_import(
@@ -470,10 +544,35 @@ def outcomes_import(
         typer.echo(f"wrote {len(summary.bad):,} bad lines to {bad_lines}")
 
 
+#: A boundary of training's time windows.
+TrainMomentOption = Annotated[
+    str | None,
+    typer.Option(help="Window boundary: 2026-11-20 (midnight UTC) or ISO 8601 with offset."),
+]
+
+
 @app.command("train")
 @reports_errors
 def train_command(
-    data: Annotated[Path, typer.Option(help="Labelled history (.csv or .parquet).")],
+    data: Annotated[
+        Path | None, typer.Option(help="Labelled history (.csv or .parquet).", show_default=False)
+    ] = None,
+    from_log: Annotated[
+        bool,
+        typer.Option(
+            "--from-log",
+            help="Train on the orders the service scored (the decision log), labelled as "
+            "of --as-of (required), instead of --data.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="With --from-log: only orders decided from this moment (2026-11-20 is "
+            "midnight UTC, or ISO 8601 with offset).",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed; same data and seed, same model.")] = 0,
     promote: Annotated[
         bool, typer.Option(help="Propose the new model if it beats the promoted one in AP.")
@@ -481,31 +580,99 @@ def train_command(
     allow_invalid_data: Annotated[
         bool, typer.Option(help="Train even if validation fails (recorded in the manifest).")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Train as of this moment: only labels known by then count in train and "
+            "calibration (default: the last event). A day is midnight UTC.",
+            show_default=False,
+        ),
+    ] = None,
+    train_start: TrainMomentOption = None,
+    calibration_start: TrainMomentOption = None,
+    test_start: TrainMomentOption = None,
+    test_end: TrainMomentOption = None,
+    calibration_days: Annotated[
+        float | None, typer.Option(help="Calibration window length (instead of its start).")
+    ] = None,
+    test_days: Annotated[
+        float | None, typer.Option(help="Test window length, back from the last event.")
+    ] = None,
+    review_budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of orders the model may review or block, e.g. 0.01; thresholds "
+            "follow it (default: by expected cost)."
+        ),
+    ] = None,
+    block_budget: Annotated[
+        float | None, typer.Option(help="With --review-budget: share of orders blocked at most.")
+    ] = None,
+    block_precision: Annotated[
+        float, typer.Option(help="With --review-budget: known-fraud share needed to block.")
+    ] = 0.9,
+    calibration: Annotated[
+        str, typer.Option(help="isotonic, sigmoid or auto (sigmoid when frauds are few).")
+    ] = "auto",
     key: KeyOption = None,
 ) -> None:
     """Validate, train, calibrate and evaluate a model, then register it; with --promote,
     propose it (change control: a second person approves and activates it).
 
-    The report compares the model with the rules-only baseline and with the promoted model
-    on the same test period.
+    Windows: rows before --train-start only warm velocity; train, calibration and test follow
+    in time (default 60 / 15 / 25 of the rows). The report compares the model with the
+    rules-only baseline and with the promoted model on the same test period.
     """
     from fraudguard.baselines import baseline_scores
     from fraudguard.config import get_settings
+    from fraudguard.exceptions import FieldProblem, InputError
     from fraudguard.files import read_events
-    from fraudguard.models import ModelRegistry, TrainConfig, format_report, train
-    from fraudguard.reference import ReferencePaths, load_reference
+    from fraudguard.models import ModelRegistry, format_report, train
+    from fraudguard.models.schemas import parse_train_config
+    from fraudguard.models.training import readable_history
+    from fraudguard.reference import ReferencePaths
 
+    options = {
+        "seed": seed,
+        "allow_invalid_data": allow_invalid_data,
+        "as_of": as_of,
+        "train_start": train_start,
+        "calibration_start": calibration_start,
+        "test_start": test_start,
+        "test_end": test_end,
+        "calibration_days": calibration_days,
+        "test_days": test_days,
+        "review_budget": review_budget,
+        "block_budget": block_budget,
+        "block_precision": block_precision,
+        "calibration": calibration,
+    }
+    config = parse_train_config(options, as_options=True)  # before any slow step
     settings = get_settings()
-    reference = load_reference(ReferencePaths.from_settings(settings))
+    reference = ReferencePaths.from_settings(settings)  # the files the service scores with
     registry = ModelRegistry(settings.resolved_model_registry)
-    frame = read_events(data)
-    config = TrainConfig(seed=seed, allow_invalid_data=allow_invalid_data)
-    result = train(frame, config, compare_with=baseline_scores(frame, registry, settings))
+    if from_log:
+        frame, source = _training_set_from_log(config.as_of, since, reference, data), "the log"
+    elif data is None:
+        raise InputError(
+            "no training data",
+            [FieldProblem("--data", "give a labelled history file, or --from-log --as-of DATE")],
+        )
+    else:
+        frame = readable_history(read_events(data))  # one line naming the column, not a trace
+        source = data.name
+    baselines = baseline_scores(frame, registry, settings)
+    result = train(
+        frame, config, compare_with=baselines, reference=reference, override="--allow-invalid-data"
+    )
     typer.echo(format_report(result.metrics))
-    manifest = registry.register(result, reference.version)
+    manifest = registry.register(result)
+    overrides = sorted(manifest.reference_overrides or {})
+    overridden = "overridden: " + ", ".join(overrides) if overrides else "the shipped tables"
     typer.echo(
         f"registered {manifest.version} (review >= {manifest.thresholds.review:.3f}, "
-        f"block >= {manifest.thresholds.block:.3f})"
+        f"block >= {manifest.thresholds.block:.3f}; reference data "
+        f"{manifest.reference_version}, {overridden})"
     )
     if promote:
         promoted = result.metrics.get("baseline_promoted")
@@ -513,7 +680,55 @@ def train_command(
         if promoted is not None and promoted["average_precision"] > ours:
             typer.echo("not proposed: the promoted model has the higher average precision")
             return
-        _propose_model(manifest.version, f"trained on {data.name} with seed {seed}", key)
+        _propose_model(manifest.version, f"trained on {source} with seed {seed}", key)
+
+
+def _training_set_from_log(
+    as_of: datetime | None, since: str | None, reference: Any, data: Path | None
+) -> Any:
+    """``train --from-log``: the training set rebuilt from the decision log."""
+    from fraudguard.config import get_settings
+    from fraudguard.exceptions import FieldProblem, InputError
+    from fraudguard.learning import build_training_set
+    from fraudguard.outcomes import load_label_policy
+    from fraudguard.reference import load_reference
+
+    if data is not None:
+        raise InputError(
+            "two sources of training data", [FieldProblem("--data", "leave it out with --from-log")]
+        )
+    if as_of is None:
+        raise InputError(
+            "--from-log needs a cut-off",
+            [FieldProblem("--as-of", "give the moment labels are read at, e.g. 2026-12-01")],
+        )
+    start = None
+    if since is not None:
+        try:
+            start = datetime.fromisoformat(since)
+        except ValueError:
+            start = None
+        if start is not None and len(since) == 10:
+            start = start.replace(tzinfo=UTC)  # a day: midnight UTC, as --as-of reads it
+        if start is None or start.tzinfo is None:
+            raise InputError(
+                "bad option",
+                [FieldProblem("--since", "give 2026-11-20 or ISO 8601 with an offset")],
+            )
+    settings = get_settings()
+    frame = build_training_set(
+        settings.resolved_database_url,
+        as_of,
+        since=start,
+        policy=load_label_policy(settings.label_policy_path),
+        reference=load_reference(reference),
+    )
+    skipped = frame.attrs.get("without_event", 0)
+    typer.echo(
+        f"rebuilt {len(frame):,} orders from the decision log"
+        + (f" ({skipped:,} logged before it kept events left out)" if skipped else "")
+    )
+    return frame
 
 
 @models_app.command("list")

@@ -105,6 +105,15 @@ class Settings(BaseSettings):
         default=None,
         description="IP range→province CSV; default the shipped, illustrative table.",
     )
+    allow_reference_mismatch: bool = Field(
+        default=False,
+        description="Serve a model fitted on other reference data than the files above "
+        "(its manifest's `reference_version` is not the loaded files' version). Off: such a "
+        "model is refused at start, hot reload and activation; the service scores without "
+        "it (degraded) and `/readyz` answers 503 naming both versions until a model "
+        "trained on these files is promoted. On: it is served and `/readyz` carries the "
+        "mismatch as a warning.",
+    )
     label_policy_path: Path | None = Field(
         default=None,
         description="Label policy YAML: which outcome kinds mean fraud (and which typology), "

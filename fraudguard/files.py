@@ -8,6 +8,7 @@ Parquet keeps every type. CSV loses them, so the reader keeps identifier columns
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +23,7 @@ __all__ = [
     "event_file_format",
     "read_events",
     "read_outcomes",
+    "read_records",
     "write_events",
 ]
 
@@ -117,11 +119,20 @@ OUTCOME_NUMBER_COLUMNS = ("amount",)
 def read_outcomes(path: Path | str) -> pd.DataFrame:
     """Read an outcome file (``.csv`` or ``.parquet``) without losing a value to parsing.
 
+    As :func:`read_records`, with an ``amount`` that reads as a number read as one.
+    """
+    return read_records(path, OUTCOME_NUMBER_COLUMNS)
+
+
+def read_records(path: Path | str, numbers: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a ``.csv`` or ``.parquet`` file someone else wrote, without losing a value.
+
     The frame's index is where each row is in the file: the line of a CSV file (the header
     is line 1; a quoted value over two lines counts both), the row of a Parquet file from 1.
-    Every CSV value stays text except an ``amount`` that reads as a number; an empty cell is
-    missing. A value that does not read as its column's kind is kept as it is, for the
-    validation suite to name.
+    Every value stays text (Parquet numbers too: an id keeps its digits) except in the
+    ``numbers`` columns, where a value that reads as a number is read as one; Parquet times
+    and booleans keep their type; an empty cell is missing. A value that does not read as
+    its column's kind is kept as it is, for a validation suite to name.
     """
     source = Path(path)
     try:
@@ -134,7 +145,7 @@ def read_outcomes(path: Path | str) -> pd.DataFrame:
         if kind == "csv":
             frame = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""])
             frame.index = pd.Index(_record_lines(source)[: len(frame)], name="line")
-            for column in OUTCOME_NUMBER_COLUMNS:
+            for column in numbers:
                 if column in frame:
                     frame[column] = _numbers_where_possible(frame[column])
             return frame
@@ -148,7 +159,7 @@ def read_outcomes(path: Path | str) -> pd.DataFrame:
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="row")
     for column in frame.columns:
         if (
-            column not in OUTCOME_NUMBER_COLUMNS
+            column not in numbers
             and pd.api.types.is_numeric_dtype(frame[column].dtype)
             and not pd.api.types.is_bool_dtype(frame[column].dtype)
         ):

@@ -16,6 +16,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import AwareDatetime
 
 from fraudguard.api.deps import JsonBody, RequireRole, ServicesDep
+from fraudguard.api.feedback import feed_back_disposition
 from fraudguard.api.schemas import ErrorBody
 from fraudguard.auth import ApiKey, Role
 from fraudguard.cases import (
@@ -200,11 +201,17 @@ def transition_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseAc
     responses=_ERRORS,
     summary="Record a disposition",
 )
-def dispose_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor) -> Response:
+def dispose_case(
+    case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor, services: ServicesDep
+) -> Response:
     """``{"disposition": "confirmed_fraud", "typology": "fake_discount_scam", "comment":
-    "..."}``; ``false_positive`` and ``needs_info`` take no typology. The comment is required."""
+    "..."}``; ``false_positive`` and ``needs_info`` take no typology. The comment is required.
+    A confirmed fraud counts in the feedback features of later orders sharing its platform,
+    promotion code, device, instrument or payer."""
     request = _parse(DispositionRequest, body, "disposition")
-    return _json(cases.dispose(case_id, request, actor))
+    detail = cases.dispose(case_id, request, actor)
+    feed_back_disposition(services.scorer, cases.engine, detail)
+    return _json(detail)
 
 
 @router.get("/v1/audit", response_model=list[AuditEntry], responses=_ERRORS, summary="Audit trail")

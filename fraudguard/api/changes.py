@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -146,10 +147,6 @@ def _json(model: pydantic.BaseModel, status_code: int = 200) -> Response:
     )
 
 
-def _states(state: list[ChangeState] | None) -> list[ChangeState] | None:
-    return state or None
-
-
 def _sync(request: Request, changes: ChangeServices) -> None:
     """Run what is now live on this worker at once (the others follow within their reload
     interval), and say so in the metrics."""
@@ -193,22 +190,160 @@ def _diff(changes: ChangeServices, kind: ChangeKind, number: int, against: int |
     return _json(changes.control.diff(kind, against, number))
 
 
-# --- rule packs ----------------------------------------------------------------------------
+# --- the shape both kinds share ------------------------------------------------------------
 
 
-@router.get(
-    "/v1/rulesets",
-    response_model=list[ChangeSummary],
-    responses=_ERRORS,
-    summary="List rule pack versions",
+@dataclass(frozen=True)
+class _Slot:
+    """One kind under change control as its routes name it. Rule packs and models share
+    their routes' shape (list; active and one version; decide and compare): only the
+    path, the names and the words differ."""
+
+    kind: ChangeKind
+    plural: str  # the path: ``/v1/<plural>``
+    singular: str  # in the route names: ``approve_<singular>``
+    missing: str  # the 404 when none is active: ``no <missing> is active yet``
+    summaries: dict[str, str]
+    docs: dict[str, str]  # the descriptions, where a route has one
+    against: str | None = None  # the description of the diff's ``against``
+
+
+def _route(
+    slot: _Slot,
+    action: str,
+    path: str,
+    endpoint: Callable[..., Any],
+    method: str = "GET",
+    **options: Any,
+) -> None:
+    endpoint.__doc__ = slot.docs.get(action)
+    router.add_api_route(
+        f"/v1/{slot.plural}{path}",
+        endpoint,
+        methods=[method],
+        name=f"list_{slot.plural}" if action == "list" else f"{action}_{slot.singular}",
+        summary=slot.summaries[action],
+        responses=_ERRORS,
+        **options,
+    )
+
+
+def _listing(slot: _Slot) -> None:
+    def versions(
+        changes: ChangesDep,
+        _actor: Reader,
+        state: Annotated[list[ChangeState] | None, Query(description="Only these states.")] = None,
+    ) -> list[ChangeSummary]:
+        return changes.control.versions(slot.kind, state or None)
+
+    _route(slot, "list", "", versions, response_model=list[ChangeSummary])
+
+
+def _reading(slot: _Slot) -> None:
+    def active(changes: ChangesDep, _actor: Reader) -> Response:
+        version = changes.control.active(slot.kind)
+        if version is None:
+            raise NotFoundError(f"no {slot.missing} is active yet")
+        return _json(version)
+
+    def detail(number: Number, changes: ChangesDep, _actor: Reader) -> Response:
+        return _json(changes.control.detail(slot.kind, number))
+
+    _route(slot, "active", "/active", active, response_model=ChangeVersion)
+    _route(slot, "get", "/{number}", detail, response_model=ChangeDetail)
+
+
+def _deciding(slot: _Slot) -> None:
+    decisions = {
+        "approve": _decision(slot.kind, "approval"),
+        "reject": _decision(slot.kind, "rejection"),
+        "activate": _decision(slot.kind, "activation"),
+        "rollback": _rollback(slot.kind),
+    }
+    for action, endpoint in decisions.items():
+        path = f"/{{number}}/{action}"
+        _route(slot, action, path, endpoint, "POST", response_model=ChangeVersion)
+    # A default rather than ``Annotated``: the description is the slot's, known only here.
+    against_query = Query(None, ge=1, le=2**31 - 1, description=slot.against)
+
+    def diff(
+        number: Number, changes: ChangesDep, _actor: Reader, against: int | None = against_query
+    ) -> Response:
+        return _diff(changes, slot.kind, number, against)
+
+    _route(slot, "diff", "/{number}/diff", diff, response_model=VersionDiff)
+
+
+def _decision(kind: ChangeKind, action: str) -> Callable[..., Response]:
+    def decide(
+        number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
+    ) -> Response:
+        return _decide(request, changes, kind, number, body, actor, action)
+
+    return decide
+
+
+def _rollback(kind: ChangeKind) -> Callable[..., Response]:
+    def rollback(
+        number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: RollbackAsker
+    ) -> Response:
+        return _decide(request, changes, kind, number, body, actor, "rollback")
+
+    return rollback
+
+
+_RULESETS = _Slot(
+    ChangeKind.RULESET,
+    "rulesets",
+    "ruleset",
+    "rule pack version",
+    summaries={
+        "list": "List rule pack versions",
+        "active": "The live rule pack version",
+        "get": "One rule pack version",
+        "approve": "Approve a proposal",
+        "reject": "Reject a proposal or a rollback request",
+        "activate": "Make an approved version live",
+        "rollback": "Roll back to an earlier version",
+        "diff": "Compare two rule pack versions",
+    },
+    docs={
+        "list": "Newest first.",
+        "get": "Content, evidence, shadow results so far, decisions and audit history; ``ETag``.",
+        "approve": '``{"revision": 2, "comment": "..."}``; never one\'s own (403 ``four_eyes``).',
+        "activate": "Every worker runs it within its reload interval; the one answering, at once.",
+        "rollback": "Asks for a rollback to a retired version; the same request by an approver "
+        "or admin\nother than the asker makes it live (with FRAUDGUARD_CHANGE_EMERGENCY_ROLLBACK, "
+        "an\napprover or admin alone).",
+        "diff": "Rule by rule (fields that differ) and line by line (side by side).",
+    },
+    against="Default: the version it was proposed against.",
 )
-def list_rulesets(
-    changes: ChangesDep,
-    _actor: Reader,
-    state: Annotated[list[ChangeState] | None, Query(description="Only these states.")] = None,
-) -> list[ChangeSummary]:
-    """Newest first."""
-    return changes.control.versions(ChangeKind.RULESET, _states(state))
+_MODELS = _Slot(
+    ChangeKind.MODEL,
+    "models",
+    "model",
+    "model version",
+    summaries={
+        "list": "List model versions",
+        "active": "The live model",
+        "get": "One model version",
+        "approve": "Approve a model proposal",
+        "reject": "Reject a model proposal or a rollback request",
+        "activate": "Make an approved model live",
+        "rollback": "Roll back to an earlier model",
+        "diff": "Compare two models",
+    },
+    docs={
+        "list": "Models put forward under change control, newest first.",
+        "diff": "Their manifests side by side.",
+    },
+)
+
+
+# --- rule packs (the order of the routes is the order of the API reference) ----------------
+
+_listing(_RULESETS)
 
 
 @router.post(
@@ -225,28 +360,7 @@ def draft_ruleset(body: JsonBody, changes: ChangesDep, actor: Author) -> Respons
     return _json(changes.control.draft(request, actor), 201)
 
 
-@router.get(
-    "/v1/rulesets/active",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="The live rule pack version",
-)
-def active_ruleset(changes: ChangesDep, _actor: Reader) -> Response:
-    active = changes.control.active(ChangeKind.RULESET)
-    if active is None:
-        raise NotFoundError("no rule pack version is active yet")
-    return _json(active)
-
-
-@router.get(
-    "/v1/rulesets/{number}",
-    response_model=ChangeDetail,
-    responses=_ERRORS,
-    summary="One rule pack version",
-)
-def get_ruleset(number: Number, changes: ChangesDep, _actor: Reader) -> Response:
-    """Content, evidence, shadow results so far, decisions and audit history; ``ETag``."""
-    return _json(changes.control.detail(ChangeKind.RULESET, number))
+_reading(_RULESETS)
 
 
 @router.get(
@@ -293,76 +407,7 @@ def propose_ruleset(number: Number, body: JsonBody, changes: ChangesDep, actor: 
     return _json(changes.control.propose(number, request, actor))
 
 
-@router.post(
-    "/v1/rulesets/{number}/approve",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Approve a proposal",
-)
-def approve_ruleset(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
-) -> Response:
-    """``{"revision": 2, "comment": "..."}``; never one's own (403 ``four_eyes``)."""
-    return _decide(request, changes, ChangeKind.RULESET, number, body, actor, "approval")
-
-
-@router.post(
-    "/v1/rulesets/{number}/reject",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Reject a proposal or a rollback request",
-)
-def reject_ruleset(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
-) -> Response:
-    return _decide(request, changes, ChangeKind.RULESET, number, body, actor, "rejection")
-
-
-@router.post(
-    "/v1/rulesets/{number}/activate",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Make an approved version live",
-)
-def activate_ruleset(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
-) -> Response:
-    """Every worker runs it within its reload interval; the one answering, at once."""
-    return _decide(request, changes, ChangeKind.RULESET, number, body, actor, "activation")
-
-
-@router.post(
-    "/v1/rulesets/{number}/rollback",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Roll back to an earlier version",
-)
-def rollback_ruleset(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: RollbackAsker
-) -> Response:
-    """Asks for a rollback to a retired version; the same request by an approver or admin
-    other than the asker makes it live (with FRAUDGUARD_CHANGE_EMERGENCY_ROLLBACK, an
-    approver or admin alone)."""
-    return _decide(request, changes, ChangeKind.RULESET, number, body, actor, "rollback")
-
-
-@router.get(
-    "/v1/rulesets/{number}/diff",
-    response_model=VersionDiff,
-    responses=_ERRORS,
-    summary="Compare two rule pack versions",
-)
-def diff_ruleset(
-    number: Number,
-    changes: ChangesDep,
-    _actor: Reader,
-    against: Annotated[
-        int | None,
-        Query(ge=1, le=2**31 - 1, description="Default: the version it was proposed against."),
-    ] = None,
-) -> Response:
-    """Rule by rule (fields that differ) and line by line (side by side)."""
-    return _diff(changes, ChangeKind.RULESET, number, against)
+_deciding(_RULESETS)
 
 
 # --- models --------------------------------------------------------------------------------
@@ -375,19 +420,7 @@ class RegisteredModel(pydantic.BaseModel):
     average_precision: float | None
 
 
-@router.get(
-    "/v1/models",
-    response_model=list[ChangeSummary],
-    responses=_ERRORS,
-    summary="List model versions",
-)
-def list_models(
-    changes: ChangesDep,
-    _actor: Reader,
-    state: Annotated[list[ChangeState] | None, Query(description="Only these states.")] = None,
-) -> list[ChangeSummary]:
-    """Models put forward under change control, newest first."""
-    return changes.control.versions(ChangeKind.MODEL, _states(state))
+_listing(_MODELS)
 
 
 @router.post(
@@ -427,85 +460,5 @@ async def registered_models(changes: ChangesDep, _actor: Reader) -> list[Registe
     ]
 
 
-@router.get(
-    "/v1/models/active", response_model=ChangeVersion, responses=_ERRORS, summary="The live model"
-)
-def active_model(changes: ChangesDep, _actor: Reader) -> Response:
-    active = changes.control.active(ChangeKind.MODEL)
-    if active is None:
-        raise NotFoundError("no model version is active yet")
-    return _json(active)
-
-
-@router.get(
-    "/v1/models/{number}",
-    response_model=ChangeDetail,
-    responses=_ERRORS,
-    summary="One model version",
-)
-def get_model(number: Number, changes: ChangesDep, _actor: Reader) -> Response:
-    return _json(changes.control.detail(ChangeKind.MODEL, number))
-
-
-@router.post(
-    "/v1/models/{number}/approve",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Approve a model proposal",
-)
-def approve_model(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
-) -> Response:
-    return _decide(request, changes, ChangeKind.MODEL, number, body, actor, "approval")
-
-
-@router.post(
-    "/v1/models/{number}/reject",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Reject a model proposal or a rollback request",
-)
-def reject_model(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
-) -> Response:
-    return _decide(request, changes, ChangeKind.MODEL, number, body, actor, "rejection")
-
-
-@router.post(
-    "/v1/models/{number}/activate",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Make an approved model live",
-)
-def activate_model(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: Decider
-) -> Response:
-    return _decide(request, changes, ChangeKind.MODEL, number, body, actor, "activation")
-
-
-@router.post(
-    "/v1/models/{number}/rollback",
-    response_model=ChangeVersion,
-    responses=_ERRORS,
-    summary="Roll back to an earlier model",
-)
-def rollback_model(
-    number: Number, body: JsonBody, request: Request, changes: ChangesDep, actor: RollbackAsker
-) -> Response:
-    return _decide(request, changes, ChangeKind.MODEL, number, body, actor, "rollback")
-
-
-@router.get(
-    "/v1/models/{number}/diff",
-    response_model=VersionDiff,
-    responses=_ERRORS,
-    summary="Compare two models",
-)
-def diff_model(
-    number: Number,
-    changes: ChangesDep,
-    _actor: Reader,
-    against: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> Response:
-    """Their manifests side by side."""
-    return _diff(changes, ChangeKind.MODEL, number, against)
+_reading(_MODELS)
+_deciding(_MODELS)

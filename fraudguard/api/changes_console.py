@@ -16,12 +16,12 @@ from typing import Annotated, Any
 
 import pydantic
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from fraudguard.api.changes import ChangesDep, ChangeServices
 from fraudguard.api.changes_chart import day_chart, flagged_chart
 from fraudguard.api.changes_text import changes_text_for
-from fraudguard.api.console import _page as console_page
+from fraudguard.api.console_pages import FormErrors, error_page, form_errors, redirect, render
 from fraudguard.api.console_session import ConsoleSession, CsrfSignedIn, SessionDep, SignedIn
 from fraudguard.cases import Actor
 from fraudguard.changes import (
@@ -48,8 +48,6 @@ _ACTIONS = ("propose", "approve", "reject", "activate", "rollback")
 
 router = APIRouter(prefix="/console/changes", include_in_schema=False)
 
-Errors = list[tuple[str, str]]
-
 
 def _render(
     request: Request,
@@ -58,34 +56,21 @@ def _render(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
-    return console_page(
-        request,
-        session,
-        template,
-        status_code,
-        c=changes_text_for(session.lang),
-        kind_path=_PATHS,
-        **context,
-    )
+    c = changes_text_for(session.lang)
+    return render(request, session, template, status_code, c=c, kind_path=_PATHS, **context)
 
 
 def _refused(request: Request, session: ConsoleSession, message_key: str, status: int) -> Response:
-    message = changes_text_for(session.lang)[message_key]
-    return console_page(request, session, "error.html", status_code=status, message=message)
+    return error_page(request, session, changes_text_for(session.lang)[message_key], status)
 
 
-def _errors(error: Exception) -> tuple[Errors, int]:
+def _errors(error: Exception) -> tuple[FormErrors, int]:
     if isinstance(error, pydantic.ValidationError):
-        found = [(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in error.errors()]
-        return found, 422
+        return form_errors(error), 422
     assert isinstance(error, FraudGuardError)  # noqa: S101 - the two kinds caught
     return [("", error.message), *((p.location, p.message) for p in error.problems)], (
         error.status_code
     )
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -140,7 +125,7 @@ def new_draft(
     except (pydantic.ValidationError, FraudGuardError) as error:
         errors, status = _errors(error)
         return _render(request, session, "changes_new.html", status, form=form, errors=errors)
-    return _redirect(f"/console/changes/rulesets/{created.number}?done=draft")
+    return redirect(f"/console/changes/rulesets/{created.number}?done=draft")
 
 
 @router.get("/models/new", response_class=HTMLResponse)
@@ -157,7 +142,7 @@ def _model_form(
     session: ConsoleSession,
     changes: ChangeServices,
     form: dict[str, str],
-    errors: Errors,
+    errors: FormErrors,
     status: int,
 ) -> Response:
     registry = changes.control.registry
@@ -189,7 +174,7 @@ def new_model(
     except (pydantic.ValidationError, FraudGuardError) as error:
         errors, status = _errors(error)
         return _model_form(request, session, changes, form, errors, status)
-    return _redirect(f"/console/changes/models/{created.number}?done=propose")
+    return redirect(f"/console/changes/models/{created.number}?done=propose")
 
 
 # --- two versions side by side -------------------------------------------------------------
@@ -258,7 +243,7 @@ def _version_page(
     detail: ChangeDetail,
     *,
     status_code: int = 200,
-    errors: Errors | None = None,
+    errors: FormErrors | None = None,
     notice: str | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
@@ -360,7 +345,7 @@ def act(
         )
     if result.state is ChangeState.ACTIVE:
         changes.activator.sync()  # this worker at once; the others within their interval
-    return _redirect(f"/console/changes/{kind_path}/{detail.number}?done={action}")
+    return redirect(f"/console/changes/{kind_path}/{detail.number}?done={action}")
 
 
 def _action(

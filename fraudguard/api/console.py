@@ -16,19 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import pydantic
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fraudguard.api.cases import ACTING_ROLES, READING_ROLES, CasesDep, actor_id
 from fraudguard.api.console_charts import dashboard_performance
+from fraudguard.api.console_pages import clock, error_page, form_errors, redirect, render
 from fraudguard.api.console_session import (
     ConsoleRefusal,
     ConsoleSession,
@@ -39,8 +36,9 @@ from fraudguard.api.console_session import (
     SignInRequiredError,
     forget_session,
 )
-from fraudguard.api.console_text import LANGUAGES, LocalTime, labels_for, text_for
+from fraudguard.api.console_text import LANGUAGES, LocalTime, text_for
 from fraudguard.api.deps import ServicesDep
+from fraudguard.api.feedback import feed_back_disposition
 from fraudguard.cases import (
     Actor,
     AuditAction,
@@ -53,7 +51,6 @@ from fraudguard.cases import (
     FraudTypology,
     TransitionRequest,
 )
-from fraudguard.config import Settings
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
 from fraudguard.schema import DecisionOutcome, ReasonFamily
 
@@ -63,69 +60,9 @@ _STATIC = {"console.css": "text/css; charset=utf-8", "changes.css": "text/css; c
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-_environment = Environment(
-    loader=PackageLoader("fraudguard.api", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-templates = Jinja2Templates(env=_environment)
-
-
-@lru_cache(maxsize=8)
-def _local_time(name: str) -> LocalTime:
-    return LocalTime(ZoneInfo(name), name)
-
-
-def _clock(request: Request) -> LocalTime:
-    """Times in the configured zone (``FRAUDGUARD_CONSOLE_TIMEZONE``, checked at start)."""
-    services = getattr(request.app.state, "services", None)
-    if services is None:  # the service is starting: the setting's default
-        return _local_time(str(Settings.model_fields["console_timezone"].default))
-    return _local_time(services.scorer.settings.console_timezone)
-
-
-def _page(
-    request: Request,
-    session: ConsoleSession,
-    template: str,
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    t = text_for(session.lang)
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {
-            "t": t,
-            "v": labels_for(session.lang),
-            "clock": _clock(request),
-            "lang": session.lang,
-            "languages": LANGUAGES,
-            "csrf": session.csrf,
-            "actor": session.actor,
-            "can_act": session.actor is not None and session.actor.role in ACTING_ROLES,
-            "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-            **context,
-        },
-        status_code=status_code,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; style-src 'self'; script-src 'none'; frame-ancestors 'none'"
-    )
-    if session.fresh:
-        session.store(response, request)
-    return response
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
 
 def _login_redirect(request: Request) -> RedirectResponse:
-    return _redirect("/console/login?" + urlencode({"next": request.url.path}))
+    return redirect("/console/login?" + urlencode({"next": request.url.path}))
 
 
 def _safe_next(value: str | None) -> str:
@@ -143,13 +80,7 @@ async def answer_refusal(request: Request, exc: Exception) -> Response:
     if isinstance(exc, SignInRequiredError):
         return _login_redirect(request)
     session = exc.session
-    return _page(
-        request,
-        session,
-        "error.html",
-        status_code=403,
-        message=text_for(session.lang)["csrf_refused"],
-    )
+    return error_page(request, session, text_for(session.lang)["csrf_refused"], 403)
 
 
 # --- login -------------------------------------------------------------------------------
@@ -157,12 +88,12 @@ async def answer_refusal(request: Request, exc: Exception) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 def console_home() -> Response:
-    return _redirect("/console/cases")
+    return redirect("/console/cases")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, session: SessionDep, next: str | None = None) -> Response:
-    return _page(request, session, "login.html", next=_safe_next(next), error=None)
+    return render(request, session, "login.html", next=_safe_next(next), error=None)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -177,7 +108,7 @@ def login(
     try:
         key = services.keys.authenticate(f"Bearer {api_key.strip()}")
     except FraudGuardError:
-        return _page(
+        return render(
             request,
             session,
             "login.html",
@@ -186,7 +117,7 @@ def login(
             error=t["login_unknown"],
         )
     if key.role not in READING_ROLES:
-        return _page(
+        return render(
             request,
             session,
             "login.html",
@@ -196,12 +127,12 @@ def login(
         )
     # A new session (and CSRF token) at login: a token planted before login is useless.
     fresh = session.signed_in(actor_id(key), key.role.value)
-    return fresh.store(_redirect(_safe_next(next)), request)
+    return fresh.store(redirect(_safe_next(next)), request)
 
 
 @router.post("/logout")
 def logout(_session: CsrfChecked) -> Response:
-    return forget_session(_redirect("/console/login"))
+    return forget_session(redirect("/console/login"))
 
 
 @router.get("/lang/{lang}")
@@ -214,7 +145,7 @@ def switch_language(
     """Switch the language (not a state change worth a CSRF token: only the display)."""
     if lang in LANGUAGES:
         session.data["lang"] = lang
-    return session.store(_redirect(_safe_next(next)), request)
+    return session.store(redirect(_safe_next(next)), request)
 
 
 @router.get("/static/{name}")
@@ -264,7 +195,7 @@ def _queue_query(
 
 @router.get("/cases", response_class=HTMLResponse)
 def queue(request: Request, _actor: SignedIn, session: SessionDep, cases: CasesDep) -> Response:
-    query, raw, problems = _queue_query(request, _clock(request))
+    query, raw, problems = _queue_query(request, clock(request))
     page = cases.list_cases(query)
     pages = max(1, -(-page.total // page.page_size))
 
@@ -272,7 +203,7 @@ def queue(request: Request, _actor: SignedIn, session: SessionDep, cases: CasesD
         merged = {**raw, **{k: str(v) for k, v in changes.items()}}
         return "/console/cases?" + urlencode({k: v for k, v in merged.items() if v})
 
-    return _page(
+    return render(
         request,
         session,
         "queue.html",
@@ -302,13 +233,8 @@ def case_page(
     try:
         detail = cases.get_case(case_id, actor)
     except FraudGuardError as error:
-        return _page(
-            request,
-            session,
-            "error.html",
-            status_code=error.status_code,
-            message=text_for(session.lang)["case_missing"],
-        )
+        message = text_for(session.lang)["case_missing"]
+        return error_page(request, session, message, error.status_code)
     return _case(request, session, detail, notice=done)
 
 
@@ -324,7 +250,7 @@ def _case(
 ) -> Response:
     changes = [h for h in detail.history if h.action is not AuditAction.VIEW]
     views = [h for h in detail.history if h.action is AuditAction.VIEW]
-    return _page(
+    return render(
         request,
         session,
         "case.html",
@@ -367,19 +293,17 @@ def _act(
         try:
             action(actor)
         except pydantic.ValidationError as exc:
-            errors = [
-                (".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
-            ]
+            errors = form_errors(exc)
             status = 422
         except FraudGuardError as error:
             errors = [(p.location, p.message) for p in error.problems] or [("case", error.message)]
             status = error.status_code
         else:
-            return _redirect(f"/console/cases/{case_id}?done={notice}")
+            return redirect(f"/console/cases/{case_id}?done={notice}")
     try:
         detail = cases.get_case(case_id, actor, record_view=False)
     except FraudGuardError:
-        return _page(request, session, "error.html", status_code=404, message=t["case_missing"])
+        return error_page(request, session, t["case_missing"], 404)
     return _case(request, session, detail, status_code=status, errors=errors, form=form)
 
 
@@ -423,6 +347,7 @@ def dispose(
     actor: CsrfSignedIn,
     session: SessionDep,
     cases: CasesDep,
+    services: ServicesDep,
     disposition: Annotated[str, Form(max_length=32)] = "",
     typology: Annotated[str, Form(max_length=32)] = "",
     comment: Annotated[str, Form(max_length=4000)] = "",
@@ -432,7 +357,8 @@ def dispose(
         body["typology"] = typology
 
     def run(actor: Actor) -> None:
-        cases.dispose(case_id, DispositionRequest.model_validate(body), actor)
+        detail = cases.dispose(case_id, DispositionRequest.model_validate(body), actor)
+        feed_back_disposition(services.scorer, cases.engine, detail)
 
     form = {"disposition": disposition, "typology": typology, "comment": comment}
     return _act(case_id, request, actor, session, cases, run, "disposition", form)
@@ -442,14 +368,14 @@ def dispose(
 def dashboard_page(
     request: Request, _actor: SignedIn, session: SessionDep, cases: CasesDep
 ) -> Response:
-    board = cases.dashboard(14, _clock(request).zone)
+    board = cases.dashboard(14, clock(request).zone)
     performance, chart = dashboard_performance(request.app.state, cases.engine)
     days = sorted({v.day for v in board.volume})
     families = sorted({v.family for v in board.volume})
     grid = {(v.day, v.family): v.cases for v in board.volume}
     totals = {day: sum(grid.get((day, f), 0) for f in families) for day in days}
     peak = max(totals.values(), default=0) or 1
-    return _page(
+    return render(
         request,
         session,
         "dashboard.html",

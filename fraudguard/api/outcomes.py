@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from fraudguard.api.cases import RequireActor
 from fraudguard.api.deps import JsonBody, ServicesDep
+from fraudguard.api.feedback import feed_back_outcomes
 from fraudguard.api.schemas import ErrorBody
 from fraudguard.auth import Role
 from fraudguard.cases import Actor
@@ -68,13 +69,17 @@ def report_outcomes(
     answered as stored (``created: false``); the same key with another body is a 409 naming
     ``outcomes.<i>``. An outcome for an order FraudGuard never scored is kept
     (``matched: false``). Fraud on an order FraudGuard allowed opens a missed-fraud case.
+    A new fraud outcome on a scored order counts, from now on, in the feedback features of
+    later orders sharing its platform, promotion code, device, instrument or payer.
     Each outcome counts against the key's rate limit. Roles: scorer, analyst, admin.
     """
     batch = parse_outcomes(body)
     if len(batch.outcomes) > 1:
         services.limiter.hit(request.state.api_key.key_id, cost=len(batch.outcomes) - 1)
     results = outcomes.report(batch.outcomes, actor)
-    request.state.log = {"outcomes": len(results)}
+    # Fraud on a scored order raises the risk of the next order at its shop, code, device.
+    fed_back = feed_back_outcomes(services.scorer, outcomes.engine, results, outcomes.policy)
+    request.state.log = {"outcomes": len(results), "fed_back": fed_back}
     return Response(
         OutcomesResponse(results=results).model_dump_json(), media_type="application/json"
     )

@@ -153,10 +153,20 @@ def healthz() -> dict[str, str]:
     summary="Readiness",
 )
 def readyz(scorer: ScorerDep, log: LogDep) -> JSONResponse:
-    """200 while the service can score (also degraded, rules only); 503 without a database."""
+    """200 while the service can score (also degraded, rules only); 503 without a database,
+    or when the model to serve was refused for being fitted on other reference data and
+    none is served (``reason`` says why and how to fix it)."""
     database = "ok" if log.ping() else "unavailable"
+    refused = scorer.refused_model
+    not_ready = refused is not None and scorer.model is None
+    warnings = []
+    if refused is not None and not not_ready:
+        warnings.append(f"{refused.refusal()}; still serving {scorer.model_version}")
+    if (served := scorer.reference_mismatch()) is not None:
+        warnings.append(served.warning())
+    status = "unavailable" if database != "ok" else "not_ready" if not_ready else None
     body = ReadyBody(
-        status="unavailable" if database != "ok" else "degraded" if scorer.degraded else "ready",
+        status=status or ("degraded" if scorer.degraded else "ready"),
         degraded=scorer.degraded,
         model_version=scorer.model_version,
         ruleset_version=scorer.rules.version,
@@ -164,8 +174,11 @@ def readyz(scorer: ScorerDep, log: LogDep) -> JSONResponse:
         store=type(scorer.store).__name__,
         database=database,
         failure_policy=str(scorer.settings.failure_policy),
+        reference_version=scorer.reference.version,
+        reason=refused.refusal() if not_ready and refused is not None else None,
+        warnings=warnings,
     )
-    return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)
+    return JSONResponse(body.model_dump(), status_code=503 if status else 200)
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "ProblemBody", "ReadyBody"]
 
@@ -31,6 +31,13 @@ class ReadyBody(BaseModel):
     store: str
     database: str
     failure_policy: str
+    #: The version (sha256) of the reference files this worker loaded.
+    reference_version: str | None = None
+    #: Why the service is not ready, and the fix (status ``not_ready``).
+    reason: str | None = None
+    #: What an operator should know although the service is ready (e.g. a model served on
+    #: other reference data than it was fitted on).
+    warnings: list[str] = Field(default_factory=list)
 
 
 #: The error answers the service routes document (``responses=`` of a route).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 
 from fraudguard.changes.enums import ChangeKind, Slot
 from fraudguard.changes.service import ChangeControl
@@ -42,6 +43,9 @@ class Activator:
         self._seen: dict[Slot, int] = {}
         self._flushed = -1
         self._refused_shadow: int | None = None
+        # The reload loop and an activating request both sync: one at a time, so a request
+        # that finds the pointer already taken by the loop waits until it is swapped in.
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         """Seed what the scorer was built with (first start only), then run what is live."""
@@ -57,12 +61,13 @@ class Activator:
 
     def sync(self) -> bool:
         """Follow the pointers once; returns whether the live rules or model changed."""
-        pointers = self.control.pointers()
-        changed = self._rules(pointers[Slot.RULESET])
-        changed = self._model(pointers[Slot.MODEL]) or changed
-        self._shadow(pointers[Slot.RULESET_SHADOW])
-        self.flush()
-        return changed
+        with self._lock:
+            pointers = self.control.pointers()
+            changed = self._rules(pointers[Slot.RULESET])
+            changed = self._model(pointers[Slot.MODEL]) or changed
+            self._shadow(pointers[Slot.RULESET_SHADOW])
+            self.flush()
+            return changed
 
     def _fresh(self, slot: Slot, pointer: Pointer) -> bool:
         if self._seen.get(slot) == pointer.serial:
@@ -105,7 +110,8 @@ class Activator:
         except (FraudGuardError, OSError, ValueError) as error:
             _log.error("model %s not loaded here; keeping the current one: %s", row.content, error)
             return False
-        self.scorer.model = loaded  # one reference swap
+        if not self.scorer.use_model(loaded):  # fitted on other reference data: logged there
+            return False
         _log.info("model version %s is live here (%s)", row.number, row.content)
         return True
 

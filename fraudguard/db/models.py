@@ -101,6 +101,10 @@ class DecisionRow(Base):
     instrument_key: Mapped[str | None] = mapped_column(String(32))
     device_key: Mapped[str | None] = mapped_column(String(32))
     platform_key: Mapped[str | None] = mapped_column(String(32))
+    # --- revision 0006: the order as received, identifiers keyed ----------------------
+    #: Compact JSON of the flat event (:mod:`fraudguard.decisions.events`): what rebuilds
+    #: a training set; ``None`` for orders logged before revision 0006.
+    event: Mapped[str | None] = mapped_column(Text)
 
 
 class CaseRow(Base):

@@ -38,6 +38,7 @@ from fraudguard.db import (
 )
 from fraudguard.decisions._driver import DriverStatements
 from fraudguard.decisions._wal import WalCheckpointer
+from fraudguard.decisions.events import logged_event
 from fraudguard.exceptions import ConflictError, FieldProblem, FraudGuardError, UnavailableError
 from fraudguard.privacy import hash_key, mask
 from fraudguard.schema import Decision, DecisionOutcome, RechargeEvent
@@ -331,6 +332,8 @@ class DecisionLog:
         features: Mapping[str, Any],
         fingerprint: str,
     ) -> dict[str, Any]:
+        keys = link_keys(event, features, self._hmac_key)
+        msisdn_hash = hash_key(event.msisdn, self._hmac_key)
         return {
             "transaction_id": event.transaction_id,
             "fingerprint": fingerprint,
@@ -339,7 +342,7 @@ class DecisionLog:
             "score": decision.score,
             "model_version": decision.model_version,
             "ruleset_version": decision.ruleset_version,
-            "msisdn_hash": hash_key(event.msisdn, self._hmac_key),
+            "msisdn_hash": msisdn_hash,
             # NaN, numpy scalars and enums are made JSON by the engine's serializer.
             "features": features,
             "created_at": datetime.now(UTC),
@@ -348,7 +351,9 @@ class DecisionLog:
             "paid_amount": event.paid_amount,
             "channel": event.channel.value,
             "msisdn_masked": mask(event.msisdn),
-            **link_keys(event, features, self._hmac_key),
+            **keys,
+            # What rebuilds a training set (fraudguard.learning); ids keyed, see events.py.
+            "event": logged_event(event, keys, msisdn_hash),
         }
 
     @staticmethod

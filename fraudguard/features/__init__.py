@@ -20,8 +20,18 @@ from typing import Any
 
 import pandas as pd
 
-from fraudguard.features.base import FeatureGroup, FeatureKind, FeatureSpec, Row
+from fraudguard.features.base import (
+    FeatureGroup,
+    FeatureKind,
+    FeatureSpec,
+    Row,
+    with_flat_columns,
+)
+from fraudguard.features.behaviour import BehaviourFeatures
+from fraudguard.features.behaviour_store import DailyStore, daily_store_beside
 from fraudguard.features.context import ListFeatures, TimeAmountFeatures
+from fraudguard.features.feedback import FeedbackFeatures
+from fraudguard.features.feedback_store import FeedbackStore
 from fraudguard.features.network import ConnectionFeatures, IpFeatures, NumberFeatures
 from fraudguard.features.platform import PlatformFeatures, PromotionUrlFeatures
 from fraudguard.features.promotion import PromotionFeatures, PromotionStatus
@@ -31,18 +41,24 @@ from fraudguard.reference import ReferenceData, load_reference
 
 __all__ = [
     "STATELESS_GROUPS",
+    "BehaviourFeatures",
+    "DailyStore",
     "FeatureExtractor",
     "FeatureGroup",
     "FeatureKind",
     "FeatureSpec",
+    "FeedbackFeatures",
+    "FeedbackStore",
     "InMemoryStateStore",
     "PromotionStatus",
     "StateStore",
     "VelocityFeatures",
+    "daily_store_beside",
     "default_extractor",
     "extract_many",
     "feature_specs",
     "make_store",
+    "with_flat_columns",
 ]
 
 #: Every stateless feature group, in output order.
@@ -70,28 +86,52 @@ class FeatureExtractor:
         reference: ReferenceData,
         groups: Sequence[type[FeatureGroup]] = STATELESS_GROUPS,
         velocity: VelocityFeatures | None = None,
+        behaviour: BehaviourFeatures | None = None,
+        feedback: FeedbackFeatures | None = None,
     ) -> None:
         self.reference = reference
         self.groups = [group(reference) for group in groups]
         self.velocity = velocity
+        self.behaviour = behaviour
+        self.feedback = feedback
 
     @property
     def specs(self) -> dict[str, FeatureSpec]:
         specs = {spec.name: spec for group in self.groups for spec in group.specs}
         if self.velocity is not None:
             specs.update((spec.name, spec) for spec in self.velocity.specs)
+        if self.behaviour is not None:
+            specs.update((spec.name, spec) for spec in self.behaviour.specs)
+        if self.feedback is not None:
+            specs.update((spec.name, spec) for spec in self.feedback.specs)
         return specs
 
-    def extract_one(self, row: Row, store: StateStore | None = None) -> dict[str, Any]:
+    def extract_one(
+        self,
+        row: Row,
+        store: StateStore | None = None,
+        daily: DailyStore | None = None,
+        feedback_store: FeedbackStore | None = None,
+    ) -> dict[str, Any]:
         """Features of one flat event row (see :func:`fraudguard.schema.to_flat`).
 
-        With velocity configured, ``store`` is required and the event is recorded in it.
+        With velocity configured, ``store`` is required and the event is recorded in it;
+        with behaviour baselines, ``daily`` likewise; feedback features read
+        ``feedback_store`` (required with them; nothing is recorded in it).
         """
         features = self.extract_stateless(row)
         if self.velocity is not None:
             if store is None:
                 raise ValueError("velocity features need a state store: pass store=...")
             features.update(self.velocity.transform_one(row, store))
+        if self.behaviour is not None:
+            if daily is None:
+                raise ValueError("behaviour baselines need a daily store: pass daily=...")
+            features.update(self.behaviour.transform_one(row, daily))
+        if self.feedback is not None:
+            if feedback_store is None:
+                raise ValueError("feedback features need a store: pass feedback_store=...")
+            features.update(self.feedback.transform_one(row, features, feedback_store))
         return features
 
     def extract_stateless(self, row: Row) -> dict[str, Any]:
@@ -102,32 +142,60 @@ class FeatureExtractor:
         return features
 
     def extract_many(
-        self, frame: pd.DataFrame, *, velocity: pd.DataFrame | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        velocity: pd.DataFrame | None = None,
+        reports: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Features of every row of a flat event frame, index preserved.
 
-        ``velocity``: the velocity features of these rows, already computed (row for row,
-        in this order) over a longer ordered history, e.g. once for a whole file that a
-        cluster scores partition by partition; otherwise they are computed over ``frame``.
+        ``velocity``: the history features of these rows (:meth:`history_many`: velocity,
+        then behaviour baselines), already computed (row for row, in this order) over a
+        longer ordered history, e.g. once for a whole file that a cluster scores partition
+        by partition; otherwise they are computed over ``frame``. ``reports``: the fraud
+        reports the feedback features count (:data:`~fraudguard.features.feedback.REPORT_COLUMNS`;
+        none: every present entity counts 0).
         """
+        frame = with_flat_columns(frame)  # a file may lack optional columns
         parts = [group.transform_many(frame) for group in self.groups]
-        if self.velocity is not None:
-            if velocity is None:
-                parts.append(self.velocity.transform_many(frame))
-            else:
-                names = list(self.velocity.names())
-                if len(velocity) != len(frame) or list(velocity.columns) != names:
-                    raise ValueError("velocity features do not match the rows or the names")
-                parts.append(velocity.set_axis(frame.index, axis=0))
+        # The feedback platform key reads the platform group's verdicts (official, domain).
+        platform = next((p for p in parts if "platform_official" in p), None)
+        if velocity is None:
+            parts.append(self.history_many(frame))
+        else:
+            if len(velocity) != len(frame) or list(velocity.columns) != self.history_names():
+                raise ValueError("velocity features do not match the rows or the names")
+            parts.append(velocity.set_axis(frame.index, axis=0))
+        if self.feedback is not None:
+            parts.append(self.feedback.transform_many(frame, platform, reports=reports))
         return pd.concat(parts, axis=1)
+
+    def history_names(self) -> list[str]:
+        """The features that need the events' history: velocity, then behaviour."""
+        velocity = [] if self.velocity is None else list(self.velocity.names())
+        return velocity + ([] if self.behaviour is None else list(self.behaviour.names()))
+
+    def history_many(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The history features (:meth:`history_names`) of a frame's events in time order."""
+        parts = [self.velocity.transform_many(frame)] if self.velocity is not None else []
+        if self.behaviour is not None:
+            parts.append(self.behaviour.transform_many(frame))
+        if not parts:
+            return pd.DataFrame(index=frame.index)
+        return parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
 
 
 def default_extractor(reference: ReferenceData | None = None) -> FeatureExtractor:
-    """Every feature, velocity included, keyed with the configured HMAC key."""
+    """Every feature, velocity and behaviour included, keyed with the configured HMAC key."""
     from fraudguard.config import get_settings
 
+    key = get_settings().hmac_key
     return FeatureExtractor(
-        reference or load_reference(), velocity=VelocityFeatures(get_settings().hmac_key)
+        reference or load_reference(),
+        velocity=VelocityFeatures(key),
+        behaviour=BehaviourFeatures(key),
+        feedback=FeedbackFeatures(key),
     )
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 from typing_extensions import TypeIs
 
 from fraudguard.reference import ReferenceData
-from fraudguard.schema import ReasonFamily
+from fraudguard.schema import FLAT_COLUMNS, ReasonFamily
 
 __all__ = [
     "FeatureGroup",
@@ -40,6 +40,7 @@ __all__ = [
     "epoch_ns",
     "is_missing",
     "map_distinct",
+    "with_flat_columns",
 ]
 
 Row = Mapping[str, Any]
@@ -113,6 +114,24 @@ def epoch_ns(value: Any) -> int | None:
     return None
 
 
+def with_flat_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every flat event column: an absent one is all missing, as a missing
+    optional field is "unknown" in the wire contract; an absent ``paid_amount`` is the face
+    value, its contract default. ``frame`` itself when it has them all.
+
+    >>> filled = with_flat_columns(pd.DataFrame({"amount": [50.0]}))
+    >>> filled["paid_amount"].tolist(), filled["network_ip"].isna().tolist()
+    ([50.0], [True])
+    """
+    absent = [column for column in FLAT_COLUMNS if column not in frame.columns]
+    if not absent:
+        return frame
+    filled = {column: pd.Series(None, index=frame.index, dtype=object) for column in absent}
+    if "paid_amount" in filled and "amount" in frame.columns:
+        filled["paid_amount"] = frame["amount"]
+    return frame.assign(**filled)
+
+
 class FeatureGroup(ABC):
     """Features computed together from the same inputs. Stateless after ``__init__``."""
 
@@ -153,13 +172,27 @@ def map_distinct(
         return pd.DataFrame(
             {s.name: np.array([], dtype=_DTYPES[s.kind]) for s in specs}, index=keys.index
         )
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys.astype(object)))
+    codes, first = _distinct_rows(keys)
+    uniques = keys.iloc[first].astype(object).to_numpy(copy=True)
+    uniques[pd.isna(uniques)] = math.nan
     computed = [compute(*values) for values in uniques]
     columns = {}
     for spec in specs:
         values = np.array([c[spec.name] for c in computed], dtype=_DTYPES[spec.kind])
         columns[spec.name] = values[codes]
     return pd.DataFrame(columns, index=keys.index)
+
+
+def _distinct_rows(keys: pd.DataFrame) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Each row's distinct-row code (in order of first appearance) and each code's first
+    row: one integer key per row, folded in column by column (missing values equal), so no
+    tuple of values is made per row."""
+    combined = np.zeros(len(keys), dtype=np.int64)
+    for column in range(keys.shape[1]):
+        codes, uniques = pd.factorize(keys.iloc[:, column])
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + (codes + 1))
+    first: np.ndarray[Any, Any] = np.unique(combined, return_index=True)[1]
+    return combined, first
 
 
 _DTYPES: dict[FeatureKind, Any] = {

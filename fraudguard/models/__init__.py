@@ -3,9 +3,9 @@
 Typical use from a notebook::
 
     from fraudguard.models import ModelRegistry, TrainConfig, train
-    result = train(history, TrainConfig(seed=7))
+    result = train(history, TrainConfig(seed=7))  # on the configured reference files
     print(format_report(result.metrics))
-    manifest = ModelRegistry(Path("var/models")).register(result, reference.version)
+    manifest = ModelRegistry(Path("var/models")).register(result)
 
 Reviewers' dispositions join the history first: ``merge_labels(history, labels).frame``.
 """
@@ -23,6 +23,7 @@ from fraudguard.models.evaluation import (
 from fraudguard.models.explain import Contribution, TreeExplainer
 from fraudguard.models.labels import REVIEW_LABEL_COLUMNS, MergedLabels, merge_labels
 from fraudguard.models.pipeline import EventFeatures, model_inputs
+from fraudguard.models.reference_check import ReferenceMismatch, reference_mismatch
 from fraudguard.models.registry import TRUSTED_TYPES, LoadedModel, ModelRegistry
 from fraudguard.models.runtime import FastModel
 from fraudguard.models.schemas import Costs, ModelManifest, Thresholds, TrainConfig
@@ -40,6 +41,7 @@ __all__ = [
     "MergedLabels",
     "ModelManifest",
     "ModelRegistry",
+    "ReferenceMismatch",
     "Thresholds",
     "TrainConfig",
     "TrainingResult",
@@ -53,6 +55,7 @@ __all__ = [
     "merge_labels",
     "model_inputs",
     "pr_curve",
+    "reference_mismatch",
     "reliability_table",
     "slice_metrics",
     "train",

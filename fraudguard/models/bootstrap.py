@@ -10,6 +10,7 @@ from fraudguard.files import read_events
 from fraudguard.models.registry import ModelRegistry
 from fraudguard.models.schemas import ModelManifest, TrainConfig
 from fraudguard.models.training import train
+from fraudguard.reference import ReferencePaths
 
 __all__ = ["ensure_promoted_model"]
 
@@ -32,10 +33,11 @@ class _Progress:
 def ensure_promoted_model(
     registry: ModelRegistry,
     data: Path,
-    reference_version: str,
+    reference: ReferencePaths,
     config: TrainConfig | None = None,
 ) -> ModelManifest:
-    """The promoted model; if there is none, train on ``data``, register and promote it.
+    """The promoted model; if there is none, train on ``data`` with the reference files the
+    service loads (``reference``), register and promote it.
 
     Training on the shipped sample takes a minute or two, once: each step is logged
     (INFO) as it starts, so the console shows where the start is.
@@ -51,9 +53,9 @@ def ensure_promoted_model(
     )
     progress = _Progress()
     progress(f"reading {data}")
-    result = train(read_events(data), config, progress=progress)
+    result = train(read_events(data), config, progress=progress, reference=reference)
     progress("saving the model and compiling its trees")
-    manifest = registry.register(result, reference_version)
+    manifest = registry.register(result)
     promoted = registry.promote(manifest.version)
     logger.info(
         "first start: model %s trained and promoted in %.0f s", promoted.version, progress.elapsed()

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.stats import beta
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -25,7 +27,10 @@ from sklearn.metrics import (
 from fraudguard.models.schemas import Costs, Thresholds
 
 __all__ = [
+    "PRECISION_CONFIDENCE",
+    "BudgetChoice",
     "choose_thresholds",
+    "choose_thresholds_by_budget",
     "evaluate_scores",
     "expected_cost",
     "reliability_table",
@@ -104,6 +109,104 @@ def choose_thresholds(
     return best[1]
 
 
+#: One-sided confidence of the precision bound a block threshold must reach.
+PRECISION_CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class BudgetChoice:
+    """Thresholds chosen from an alert budget, what they do on the calibration window, and
+    warnings where the labels there cannot support the request."""
+
+    thresholds: Thresholds
+    #: On the calibration window: shares of orders reviewed-or-blocked and blocked, the
+    #: known-fraud share (precision) of each, and its lower confidence bound.
+    facts: dict[str, float]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _precision_floor(frauds: Array, flagged: Array) -> Array:
+    """Clopper-Pearson lower bound of a precision ``frauds / flagged`` (0 when none)."""
+    floor = beta.ppf(1 - PRECISION_CONFIDENCE, frauds, flagged - frauds + 1)
+    return np.where(frauds > 0, np.nan_to_num(floor, nan=0.0), 0.0)
+
+
+def choose_thresholds_by_budget(
+    y: Array,
+    score: Array,
+    review_budget: float,
+    block_budget: float | None = None,
+    block_precision: float = 0.9,
+) -> BudgetChoice:
+    """Review the ``review_budget`` share of orders with the highest scores; block the
+    largest top share (at most ``block_budget``) whose precision is, with
+    :data:`PRECISION_CONFIDENCE`, at least ``block_precision``; ``y`` are the labels known
+    when training. Ties never push a share over its budget. No top share that meets the
+    precision: nothing is blocked, with a warning. "Nothing" is a threshold of 1.0, which the
+    calibrated scores stay below.
+    """
+    y = np.asarray(y, dtype=int)
+    score = np.asarray(score, dtype=float)
+    n = len(score)
+    order = np.argsort(-score, kind="stable")
+    ranked, hits = score[order], np.cumsum(y[order])
+    # Positions where a top set may end: after the last of a run of equal scores.
+    ends = np.flatnonzero(np.append(ranked[1:] < ranked[:-1], True)) + 1
+    warnings: list[str] = []
+
+    def cut(count: int) -> float:
+        # The threshold that flags exactly the top ``count`` orders (1.0: none).
+        return float(ranked[count - 1]) if count > 0 else 1.0
+
+    review_ends = ends[ends <= review_budget * n + 1e-9]
+    reviewed = int(review_ends.max(initial=0))
+    if reviewed == 0:
+        warnings.append(
+            f"a review budget of {review_budget:.2%} is less than one order of the "
+            f"{n:,} in the calibration window: the model reviews nothing; raise the budget"
+        )
+    frauds_reviewed = int(hits[reviewed - 1]) if reviewed else 0
+    if reviewed and frauds_reviewed < 10:
+        warnings.append(
+            f"only {frauds_reviewed} known frauds among the {reviewed:,} calibration orders the "
+            "review budget flags: its precision is uncertain; use a later --as-of or a wider "
+            "calibration window"
+        )
+    cap = reviewed if block_budget is None else min(reviewed, int(block_budget * n + 1e-9))
+    candidates = review_ends[review_ends <= cap]
+    frauds = hits[candidates - 1] if len(candidates) else np.array([], dtype=int)
+    floors = _precision_floor(frauds, candidates)
+    meets = candidates[floors >= block_precision]
+    blocked = int(meets.max(initial=0))
+    if blocked == 0 and reviewed:
+        best = int(np.argmax(floors)) if len(floors) else -1
+        found = (
+            f"best: {int(frauds[best])} known frauds in the top {int(candidates[best]):,}"
+            if best >= 0
+            else "no top share within the block budget"
+        )
+        warnings.append(
+            f"no top share of the calibration window is known to be fraud at a precision of "
+            f"{block_precision:.0%} ({PRECISION_CONFIDENCE:.0%} confidence; {found}): the "
+            "model blocks nothing; lower --block-precision or add labels (later --as-of)"
+        )
+    review_t = cut(reviewed)
+    thresholds = Thresholds(review=review_t, block=max(cut(blocked), review_t))
+    facts = {
+        "review_rate": reviewed / n if n else float("nan"),
+        "block_rate": blocked / n if n else float("nan"),
+        "known_frauds_reviewed": float(frauds_reviewed),
+        "precision_at_review": frauds_reviewed / reviewed if reviewed else float("nan"),
+        "precision_at_block": float(hits[blocked - 1]) / blocked if blocked else float("nan"),
+        "precision_at_block_floor": float(
+            _precision_floor(hits[blocked - 1 : blocked], np.array([blocked]))[0]
+        )
+        if blocked
+        else float("nan"),
+    }
+    return BudgetChoice(thresholds, facts, warnings)
+
+
 def evaluate_scores(
     y: Array,
     score: Array,
@@ -134,6 +237,9 @@ def evaluate_scores(
         "precision_at_block": float(y[blocked].mean()) if blocked.any() else float("nan"),
         "recall_at_block": float(blocked[fraud].mean()) if fraud.any() else float("nan"),
         "legit_flagged_rate": float(flagged[legit].mean()) if legit.any() else float("nan"),
+        "review_rate": float(flagged.mean()) if len(y) else float("nan"),
+        "block_rate": float(blocked.mean()) if len(y) else float("nan"),
+        "distinct_scores": len(np.unique(score)),
         "fraud_money": float(amount[fraud].sum()),
         "fraud_money_caught": float(amount[fraud & flagged].sum()),
         "fraud_money_recall": float(amount[fraud & flagged].sum() / amount[fraud].sum())

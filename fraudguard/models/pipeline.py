@@ -21,8 +21,16 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from fraudguard.features import FeatureKind, FeatureSpec, default_extractor
+from fraudguard.exceptions import ModelError
+from fraudguard.features import (
+    FeatureKind,
+    FeatureSpec,
+    default_extractor,
+    with_flat_columns,
+)
+from fraudguard.features.behaviour import CONTEXT_ONLY as BEHAVIOUR_CONTEXT_ONLY
 from fraudguard.models.schemas import TrainConfig
+from fraudguard.reference import ReferenceData, ReferencePaths, load_reference
 
 __all__ = [
     "EXCLUDED_FEATURES",
@@ -33,6 +41,7 @@ __all__ = [
     "mask_unknown_flags",
     "model_inputs",
     "unknown_flag_pairs",
+    "without_data",
 ]
 
 #: Flat event columns the model reads directly, beside the features.
@@ -52,6 +61,7 @@ EXCLUDED_FEATURES = frozenset(
         "promo_status",
         "list_allowlisted",
     }
+    | BEHAVIOUR_CONTEXT_ONLY
 )
 
 
@@ -98,15 +108,53 @@ def feature_schema_hash(categorical: list[str], numeric: list[str]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def without_data(frame: pd.DataFrame, columns: list[str]) -> dict[str, str]:
+    """The ``columns`` of ``frame`` that carry no data: every value missing, or one value
+    everywhere (missing counts as a value). Columns ``frame`` lacks, and an empty frame,
+    are not judged."""
+    dropped: dict[str, str] = {}
+    for name in columns:
+        if frame.empty or name not in frame.columns:
+            continue
+        values = frame[name]
+        if values.isna().all():
+            dropped[name] = "no value"
+        elif values.nunique(dropna=False) <= 1:
+            dropped[name] = "one value"
+    return dropped
+
+
 class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Flat events in, the model's input columns out (features plus :data:`RAW_INPUTS`).
 
-    Stateless: ``fit`` only records the output columns. A frame that already carries the
-    feature columns (the scorer computed them for the rules) is passed through unchanged.
+    Stateless: ``fit`` only records the output columns and the version of the reference data
+    (``reference_version_``). A frame that already carries the feature columns (the scorer
+    computed them for the rules) is passed through unchanged. Fitted on such a frame
+    (training passes its training window), ``fit`` also leaves out the inputs that carry no
+    data there (:func:`without_data`; ``dropped_features_``: name -> why).
+
+    ``reference``: the reference files the features are computed from (``None``: the tables
+    shipped with the package). Training builds it from the service's settings
+    (:meth:`ReferencePaths.from_settings`), so a model learns from the tables it is served
+    with; the registry records ``reference_version_`` and the service refuses a model fitted
+    on other reference data.
     """
 
+    def __init__(self, reference: ReferencePaths | None = None) -> None:
+        self.reference = reference
+
+    def _reference(self) -> ReferenceData:
+        # getattr: a pipeline saved before the parameter existed used the shipped tables
+        return load_reference(getattr(self, "reference", None) or ReferencePaths())
+
     def fit(self, X: pd.DataFrame, y: Any = None) -> EventFeatures:
-        categorical, numeric = model_inputs(default_extractor().specs)
+        reference = self._reference()
+        self.reference_version_ = reference.version
+        categorical, numeric = model_inputs(default_extractor(reference).specs)
+        # Inputs with no data in the rows fitted on would be a constant column to the trees.
+        self.dropped_features_ = without_data(X, [*categorical, *numeric])
+        categorical = [c for c in categorical if c not in self.dropped_features_]
+        numeric = [c for c in numeric if c not in self.dropped_features_]
         self.categorical_features_ = categorical
         self.numeric_features_ = numeric
         self.feature_names_out_ = np.array([*categorical, *numeric], dtype=object)
@@ -115,9 +163,18 @@ class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         wanted = list(self.feature_names_out_)
+        X = with_flat_columns(X)  # an absent optional column (payment_method) is missing
         missing = [c for c in wanted if c not in X.columns]
         if missing:
-            features = default_extractor().extract_many(X)
+            reference = self._reference()
+            fitted = getattr(self, "reference_version_", reference.version)
+            if reference.version != fitted:
+                raise ModelError(
+                    f"the model's features were fitted on reference data {fitted}, but its "
+                    f"reference files now hash to {reference.version}: point it at the files "
+                    "it was fitted on (set_params(features__reference=...)) or retrain"
+                )
+            features = default_extractor(reference).extract_many(X)
             X = pd.concat([X.drop(columns=features.columns, errors="ignore"), features], axis=1)
         return mask_unknown_flags(X.loc[:, wanted], unknown_flag_pairs(wanted))
 

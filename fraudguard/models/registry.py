@@ -31,7 +31,13 @@ from pydantic import ValidationError
 from sklearn.pipeline import Pipeline
 
 from fraudguard import __version__
-from fraudguard.exceptions import ArtifactIntegrityError, ModelError, NotFoundError
+from fraudguard.exceptions import (
+    ArtifactIntegrityError,
+    FieldProblem,
+    InputError,
+    ModelError,
+    NotFoundError,
+)
 from fraudguard.models.enums import ArtifactFormat
 from fraudguard.models.native import NativeTrees, compile_trees, native_platform
 from fraudguard.models.runtime import FastModel
@@ -44,7 +50,10 @@ __all__ = ["TRUSTED_TYPES", "LoadedModel", "ModelRegistry"]
 #: A type outside this list (``builtins.eval``, ``os.system``, a foreign class) is refused.
 TRUSTED_TYPES: frozenset[str] = frozenset(
     {
+        "fraudguard.models.calibration.MarginCalibrator",
+        "fraudguard.models.calibration.RankCalibratedClassifier",
         "fraudguard.models.pipeline.EventFeatures",
+        "fraudguard.reference.service.ReferencePaths",
         "functools.partial",
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -97,14 +106,28 @@ class ModelRegistry:
     def register(
         self,
         result: TrainingResult,
-        reference_version: str,
+        reference_version: str | None = None,
         artifact_format: ArtifactFormat = ArtifactFormat.SKOPS,
         native: bool = True,
     ) -> ModelManifest:
         """Write the pipeline and its manifest as a new version; nothing is promoted.
 
+        The manifest records the reference data the pipeline was fitted on; a
+        ``reference_version`` given (the data the caller serves with) must be that one.
         ``native`` also compiles the trees for this platform (seconds; skipped with a
         warning where no C compiler is installed)."""
+        if reference_version is not None and reference_version != result.reference_version:
+            raise InputError(
+                "the model was fitted on other reference data",
+                [
+                    FieldProblem(
+                        "reference_version",
+                        f"is {reference_version}, the pipeline was fitted on "
+                        f"{result.reference_version}: train with the reference data you "
+                        "serve (train(..., reference=ReferencePaths.from_settings(settings)))",
+                    )
+                ],
+            )
         created = datetime.now(UTC)
         version = self._next_version(created)
         folder = self.root / "models" / version
@@ -130,7 +153,8 @@ class ModelRegistry:
             feature_names=[*result.categorical, *result.numeric],
             categorical_features=result.categorical,
             feature_schema_hash=result.feature_schema_hash,
-            reference_version=reference_version,
+            reference_version=result.reference_version,
+            reference_overrides=result.reference_overrides,
             training_data=result.training_data,
             validation=result.validation,
             config=result.config,

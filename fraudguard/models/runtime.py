@@ -1,5 +1,5 @@
 """Single-event inference without pandas: the fitted trees imported into treelite, the
-encoder's category maps as dicts, and the isotonic calibrator as ``numpy.interp``.
+encoder's category maps as dicts, and the calibrator as ``numpy.interp`` over its knots.
 
 sklearn's ``predict_proba`` on a one-row DataFrame costs milliseconds, mostly input
 validation and pandas. Here one row is a list of floats; its trees run compiled to native
@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from treelite import gtil
 
 from fraudguard.exceptions import ModelError
+from fraudguard.models.calibration import RankCalibratedClassifier
 from fraudguard.models.explain import Contribution, TreeExplainer
 from fraudguard.models.native import MISSING, NativeTrees
 from fraudguard.models.pipeline import unknown_flag_pairs
@@ -61,15 +62,33 @@ def _import_trees(gbm: Any) -> treelite.Model:
     return trees
 
 
+def _calibrated_parts(
+    model: Any,
+) -> tuple[Pipeline, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The encoder + trees pipeline and the calibration knots of a pipeline's model step.
+
+    Models trained since issue 25 carry a :class:`RankCalibratedClassifier`; earlier ones a
+    ``CalibratedClassifierCV`` (isotonic), still served. Both calibrators are
+    ``numpy.interp`` over their knots, clipped at the ends.
+    """
+    if isinstance(model, RankCalibratedClassifier):
+        calibrator = model.calibrator_
+        knots, values = calibrator.x_, calibrator.y_
+        inner: Pipeline = model.estimator
+    elif isinstance(model, CalibratedClassifierCV):
+        [pair] = model.calibrated_classifiers_
+        inner = pair.estimator.estimator  # FrozenEstimator -> Pipeline(encode, gbm)
+        knots, values = pair.calibrators[0].X_thresholds_, pair.calibrators[0].y_thresholds_
+    else:
+        raise ModelError("the pipeline's `model` step is not a calibrated classifier")
+    return inner, np.asarray(knots, dtype=np.float64), np.asarray(values, dtype=np.float64)
+
+
 class FastModel:
     """A fitted pipeline's model part, compiled for one row at a time."""
 
     def __init__(self, pipeline: Pipeline) -> None:
-        calibrated = pipeline.named_steps["model"]
-        if not isinstance(calibrated, CalibratedClassifierCV):
-            raise ModelError("the pipeline's `model` step is not a calibrated classifier")
-        [pair] = calibrated.calibrated_classifiers_
-        inner: Pipeline = pair.estimator.estimator  # FrozenEstimator -> Pipeline(encode, gbm)
+        inner, self._x, self._y = _calibrated_parts(pipeline.named_steps["model"])
         encoder = inner.named_steps["encode"]
         categorical_encoder = encoder.named_transformers_["categorical"]
         self.categorical: list[str] = list(encoder.transformers_[0][2])
@@ -83,9 +102,6 @@ class FastModel:
         gbm = inner.named_steps["gbm"]
         self._trees = _import_trees(gbm)
         self.explainer = TreeExplainer(gbm, self.columns)
-        calibrator = pair.calibrators[0]
-        self._x = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
-        self._y = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
         self._n_cat = len(self.categorical)
         # Flags whose id was missing reach the trees as missing (see unknown_flag_pairs).
         position = {name: i for i, name in enumerate(self.columns)}
@@ -144,7 +160,7 @@ class FastModel:
         return out
 
     def _calibrate(self, margin: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        # IsotonicRegression(out_of_bounds="clip").predict is interp over its thresholds.
+        # Both calibrators' predict is interp over their knots (see _calibrated_parts).
         return np.interp(margin, self._x, self._y)
 
     def margin_many(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -157,15 +173,18 @@ class FastModel:
 
     def margin_one(self, row: npt.NDArray[np.float64]) -> float:
         if self.native is not None:
-            return self.native.margin_one(row)
+            margin = self.native.margin_one(row)
+            if margin is not None:
+                return margin
         return float(self.margin_many(row)[0])
 
     def score_one(self, features: Mapping[str, Any]) -> float:
         """Calibrated fraud probability of one event's features."""
+        margin = None
         if self.native is not None:
             margin = self.native.margin_values(self.encode_values(features))
-        else:
-            margin = self.margin_one(self.encode_one(features))
+        if margin is None:  # no compiled trees, or a row they cannot read
+            margin = float(self.margin_many(self.encode_one(features))[0])
         return float(np.interp(margin, self._x, self._y))
 
     def score_many(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:

@@ -9,6 +9,8 @@
   nothing known later leaking in.
 * :func:`outcomes_as_of` gives the outcomes known at a moment (for features of an order's
   history).
+* :func:`feedback_reports_as_of` (and :func:`outcome_reports`, :func:`disposition_reports`
+  for one request) gives the fraud reports the feedback features count.
 * :func:`read_performance_inputs` reads the decisions and cases a realised-performance report
   (:mod:`fraudguard.monitoring`) needs.
 """
@@ -18,6 +20,11 @@ from fraudguard.outcomes.exceptions import (
     LabelPolicyError,
     OutcomeConflictError,
     OutcomeFileError,
+)
+from fraudguard.outcomes.feedback import (
+    disposition_reports,
+    feedback_reports_as_of,
+    outcome_reports,
 )
 from fraudguard.outcomes.importer import CHUNK, REQUIRED_COLUMNS, import_outcomes
 from fraudguard.outcomes.labels import (
@@ -68,9 +75,12 @@ __all__ = [
     "StoredOutcome",
     "build_labels",
     "current_labels",
+    "disposition_reports",
+    "feedback_reports_as_of",
     "import_outcomes",
     "labels_as_of",
     "load_label_policy",
+    "outcome_reports",
     "outcomes_as_of",
     "read_cases",
     "read_label_facts",

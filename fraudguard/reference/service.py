@@ -72,6 +72,29 @@ class ReferencePaths:
     def files(self) -> list[Path]:
         return [getattr(self, name) for name in self.__slots__]
 
+    def overrides(self) -> dict[str, str]:
+        """The tables that are not the shipped ones: table name -> file."""
+        shipped = ReferencePaths()
+        return {
+            name: str(getattr(self, name))
+            for name in self.__slots__
+            if getattr(self, name) != getattr(shipped, name)
+        }
+
+    # A fitted model carries its ReferencePaths: the shipped tables are stored as "shipped",
+    # not as this installation's path, so the model file loads (and finds them) wherever the
+    # package is installed; overridden tables keep their path.
+    def __getstate__(self) -> dict[str, str | None]:
+        overrides = self.overrides()
+        return {name: overrides.get(name) for name in self.__slots__}
+
+    def __setstate__(self, state: dict[str, str | None]) -> None:
+        shipped = ReferencePaths()
+        for name in self.__slots__:
+            value = state.get(name)
+            path = getattr(shipped, name) if value is None else Path(value)
+            object.__setattr__(self, name, path)
+
 
 @dataclass(frozen=True, slots=True)
 class PlatformOwner:

@@ -264,9 +264,15 @@ class RuleSet:
         """Evaluate every enabled rule on every row, with exactly the online results.
 
         Columns: flat event columns and feature columns. Optional event columns may be
-        absent (all missing); any other column a rule reads must be present.
+        absent (all missing); any other column a rule reads must be present, once.
         """
         length = len(frame)
+        twice = sorted(set(frame.columns[frame.columns.duplicated()]) & self.columns_read())
+        if twice:
+            raise DataFileError(
+                "the frame has these columns twice (drop a file's own feature columns before "
+                "adding computed ones): " + ", ".join(map(str, twice))
+            )
         columns = self._columns(frame)
         view = Frame(columns, length)
         row_values: dict[str, list[Any]] = {}

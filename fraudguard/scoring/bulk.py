@@ -329,10 +329,10 @@ def _slices(velocity: pd.DataFrame, parts: Sequence[Partition]) -> list[pd.DataF
 
 
 def _velocity_slices(scorer: Scorer, parts: Sequence[Partition]) -> list[pd.DataFrame]:
-    velocity = scorer.extractor.velocity
-    if velocity is None:
+    if scorer.extractor.velocity is None:
         raise ConfigError("the scorer has no velocity features")
-    return _slices(velocity.transform_many(_velocity_inputs(parts)), parts)
+    # Velocity and behaviour baselines, both over the whole file in one ordered pass.
+    return _slices(scorer.extractor.history_many(_velocity_inputs(parts)), parts)
 
 
 # --- the worker side -------------------------------------------------------------------
@@ -368,13 +368,15 @@ def _backtest_tools(job: _Job) -> tuple[Any, Any]:
     key = "backtest:" + job.token
     found = _WORKER_STATE.get(key)
     if found is None:
-        from fraudguard.features import FeatureExtractor, VelocityFeatures
+        from fraudguard.features import FeatureExtractor, FeedbackFeatures, VelocityFeatures
         from fraudguard.reference import ReferencePaths, load_reference
         from fraudguard.rules import load_rules
 
         reference = load_reference(ReferencePaths.from_settings(job.settings))
         velocity = VelocityFeatures(job.settings.hmac_key)
-        extractor = FeatureExtractor(reference, velocity=velocity)
+        # A file carries no fraud reports: feedback features count 0 (rules on them compile).
+        feedback = FeedbackFeatures(job.settings.hmac_key)
+        extractor = FeatureExtractor(reference, velocity=velocity, feedback=feedback)
         kinds = {name: spec.kind for name, spec in extractor.specs.items()}
         rules = load_rules(job.rules_path, features=kinds, lists=reference.lists)
         found = (rules, velocity, extractor)

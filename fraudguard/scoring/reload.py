@@ -55,15 +55,21 @@ class Reloader:
     def _refresh_model(self) -> bool:
         from fraudguard.models import ModelRegistry
 
-        registry = ModelRegistry(self._scorer.settings.resolved_model_registry)
+        scorer = self._scorer
+        registry = ModelRegistry(scorer.settings.resolved_model_registry)
+        refused = scorer.refused_model
         try:
             promoted = registry.promoted()
-            if promoted is None or promoted.version == self._scorer.model_version:
+            if promoted is None or promoted.version == scorer.model_version:
                 return False
+            if refused is not None and refused == scorer.reference_mismatch(promoted):
+                return False  # refused already (and logged): not every poll
             fresh = registry.load(promoted.version)
         except (FraudGuardError, OSError, ValueError) as error:
             _log.error("promoted model not loaded, keeping the current one: %s", error)
             return False
-        _log.info("model %s -> %s", self._scorer.model_version, fresh.manifest.version)
-        self._scorer.model = fresh  # one reference swap: requests see the old or the new model
+        before = scorer.model_version
+        if not scorer.use_model(fresh):  # fitted on other reference data
+            return False
+        _log.info("model %s -> %s", before, fresh.manifest.version)
         return True

@@ -16,8 +16,9 @@ with the score of :data:`~fraudguard.scoring.schemas.RULES_ONLY_SCORES`; ``fail_
 sends at least to review with a ``MODEL.UNAVAILABLE`` reason.
 
 Without the velocity state store (Redis down or timing out) the decision is ``degraded``
-too: the velocity features take their missing values (NaN counts, ``False`` flags; the
-model handles NaN, and rules on them do not fire), the event is not recorded, and
+too: the velocity features and behaviour baselines take their missing values (NaN counts,
+``False`` flags; the model handles NaN, and rules on them do not fire), the event is not
+recorded, and
 ``fail_closed`` sends at least to review with a ``STATE.UNAVAILABLE`` reason. The store's
 circuit breaker retries on its own, so scoring recovers as soon as the store is back.
 """
@@ -35,8 +36,15 @@ import pandas as pd
 
 from fraudguard.config import FailurePolicy, Settings
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, StateStoreError
-from fraudguard.features import FeatureExtractor, FeatureSpec, StateStore
-from fraudguard.models import LoadedModel
+from fraudguard.features import (
+    DailyStore,
+    FeatureExtractor,
+    FeatureSpec,
+    FeedbackStore,
+    StateStore,
+    daily_store_beside,
+)
+from fraudguard.models import LoadedModel, ModelManifest, ReferenceMismatch, reference_mismatch
 from fraudguard.models.explain import Contribution
 from fraudguard.reference import ReferenceData
 from fraudguard.rules import RuleAction, RuleEvaluation, RuleHit, RuleMode, RuleRegistry, RuleSet
@@ -147,10 +155,19 @@ class Scorer:
         rules: RuleRegistry,
         model: LoadedModel | None,
         settings: Settings,
+        *,
+        feedback_store: FeedbackStore | None = None,
+        daily: DailyStore | None = None,
     ) -> None:
         self.reference = reference
         self.extractor = extractor
         self.store = store
+        #: The behaviour baselines' daily buckets; default: on the velocity store's backend.
+        self.daily = daily if daily is not None else daily_store_beside(store)
+        #: Fraud reports the feedback features read (in-process unless given one on Redis).
+        self.feedback_store = feedback_store
+        if feedback_store is None and extractor.feedback is not None:
+            self.feedback_store = extractor.feedback.new_store()
         self.rules = rules
         self.model = model
         self.settings = settings
@@ -159,6 +176,8 @@ class Scorer:
         self.shadow: ShadowRun | None = None
         #: Change control decides the live rules and model: :meth:`refresh` leaves them be.
         self.managed = False
+        #: The last model refused for being fitted on other reference data, for /readyz.
+        self.refused_model: ReferenceMismatch | None = None
         self._reloader = Reloader(self)
 
     # --- state ---------------------------------------------------------------------------
@@ -171,11 +190,43 @@ class Scorer:
     @property
     def state_available(self) -> bool:
         """Whether the velocity state store answers (the in-memory store always does)."""
-        return bool(getattr(self.store, "available", True))
+        return (
+            bool(getattr(self.store, "available", True))
+            and bool(getattr(self.feedback_store, "available", True))
+            and bool(getattr(self.daily, "available", True))
+        )
 
     @property
     def model_version(self) -> str | None:
         return None if self.model is None else self.model.manifest.version
+
+    def reference_mismatch(self, manifest: ModelManifest | None = None) -> ReferenceMismatch | None:
+        """How ``manifest``'s (default: the served model's) reference data differs from the
+        reference data this scorer loaded; ``None`` when they are the same."""
+        if manifest is None:
+            if self.model is None:
+                return None
+            manifest = self.model.manifest
+        from fraudguard.reference import ReferencePaths
+
+        overrides = ReferencePaths.from_settings(self.settings).overrides()
+        return reference_mismatch(manifest, self.reference.version, overrides)
+
+    def use_model(self, model: LoadedModel) -> bool:
+        """Serve ``model`` if it was fitted on this scorer's reference data, or the operator
+        allows a mismatch (``allow_reference_mismatch``). A refused model is logged once
+        and kept in :attr:`refused_model` for /readyz; the current model stays."""
+        mismatch = self.reference_mismatch(model.manifest)
+        if mismatch is not None and not self.settings.allow_reference_mismatch:
+            if mismatch != self.refused_model:
+                _log.error("model refused: %s", mismatch.refusal())
+            self.refused_model = mismatch
+            return False
+        if mismatch is not None:
+            _log.warning("model served on other reference data: %s", mismatch.warning())
+        self.model = model  # one reference swap: requests see the old or the new model
+        self.refused_model = None
+        return True
 
     # --- hot reload ----------------------------------------------------------------------
 
@@ -194,6 +245,10 @@ class Scorer:
         features = self.extractor.extract_stateless(row)
         if self.extractor.velocity is not None:
             features.update(self.extractor.velocity.missing())
+        if self.extractor.behaviour is not None:
+            features.update(self.extractor.behaviour.missing())
+        if self.extractor.feedback is not None:
+            features.update(self.extractor.feedback.missing())
         context = {**row, **features}
         ruleset = self.rules.current
         ruleset.evaluate(context)
@@ -216,6 +271,22 @@ class Scorer:
                 features.update(velocity.transform_one(row, self.store))
             except StateStoreError:
                 features.update(velocity.missing())
+                state_down = True
+        behaviour = self.extractor.behaviour
+        if behaviour is not None:
+            try:
+                if state_down:  # the same server: do not wait on it twice
+                    raise StateStoreError("the state store is unavailable")
+                features.update(behaviour.transform_one(row, self.daily))
+            except StateStoreError:
+                features.update(behaviour.missing())
+                state_down = True
+        feedback = self.extractor.feedback
+        if feedback is not None and self.feedback_store is not None:
+            try:
+                features.update(feedback.transform_one(row, features, self.feedback_store))
+            except StateStoreError:
+                features.update(feedback.missing())
                 state_down = True
         ruleset = self.rules.current
         context = {**row, **features}  # the model reads a few raw columns too
@@ -533,27 +604,44 @@ def build_scorer(
     """A scorer from settings: reference data, extractor + store, rule pack and - unless
     ``model`` is given or ``load_model`` is false - the registry's promoted model (trained
     from ``settings.bootstrap_data`` first when ``settings.bootstrap_model`` and none is)."""
-    from fraudguard.features import VelocityFeatures
+    from fraudguard.features import BehaviourFeatures, FeedbackFeatures, VelocityFeatures
     from fraudguard.reference import ReferencePaths, load_reference
 
     reference = load_reference(ReferencePaths.from_settings(settings))
     velocity = VelocityFeatures(settings.hmac_key)
-    extractor = FeatureExtractor(reference, velocity=velocity)
+    feedback = FeedbackFeatures(settings.hmac_key)
+    behaviour = BehaviourFeatures(settings.hmac_key)
+    extractor = FeatureExtractor(
+        reference, velocity=velocity, behaviour=behaviour, feedback=feedback
+    )
     store = velocity.new_store(settings.state_url)
     kinds = {name: spec.kind for name, spec in extractor.specs.items()}
     rules = RuleRegistry(settings.rules_path, features=kinds, lists=reference.lists)
     if model is None and load_model:
-        model = _load_model(settings, reference.version)
-    return Scorer(reference, extractor, store, rules, model, settings)
+        model = _load_model(settings)
+    scorer = Scorer(
+        reference,
+        extractor,
+        store,
+        rules,
+        None,
+        settings,
+        feedback_store=feedback.store_beside(store),
+    )
+    if model is not None:
+        scorer.use_model(model)  # refused when fitted on other reference data
+    return scorer
 
 
-def _load_model(settings: Settings, reference_version: str) -> LoadedModel | None:
+def _load_model(settings: Settings) -> LoadedModel | None:
     from fraudguard.models import ModelRegistry, ensure_promoted_model
+    from fraudguard.reference import ReferencePaths
 
     registry = ModelRegistry(settings.resolved_model_registry)
     try:
         if settings.bootstrap_model:
-            ensure_promoted_model(registry, settings.bootstrap_data, reference_version)
+            reference = ReferencePaths.from_settings(settings)
+            ensure_promoted_model(registry, settings.bootstrap_data, reference)
         return registry.load_promoted()
     except (FraudGuardError, OSError) as error:
         _log.error("no model loadable, scoring degraded: %s", type(error).__name__)

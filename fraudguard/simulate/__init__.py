@@ -5,13 +5,22 @@
 >>> frame["typology"].isin([t.value for t in Typology]).all()
 np.True_
 
+:func:`simulate_outcomes` gives what is reported after those orders (chargebacks,
+complaints, fraud reports), each typology after its own delays.
+
 The data dictionary (columns, typologies and their rates, parameters) is
 ``data/samples/README.md``.
 """
 
 from fraudguard.files import event_file_format, write_events
 from fraudguard.simulate.enums import FRAUD_TYPOLOGIES, HARD_NEGATIVE_TYPOLOGIES, Typology
-from fraudguard.simulate.schemas import SimulationConfig
+from fraudguard.simulate.outcomes import (
+    OUTCOME_COLUMNS,
+    outcome_bodies,
+    simulate_outcomes,
+    write_outcomes,
+)
+from fraudguard.simulate.schemas import OutcomeRule, OutcomeSimulation, SimulationConfig
 from fraudguard.simulate.service import (
     LABEL_COLUMNS,
     OUTPUT_COLUMNS,
@@ -22,10 +31,16 @@ __all__ = [
     "FRAUD_TYPOLOGIES",
     "HARD_NEGATIVE_TYPOLOGIES",
     "LABEL_COLUMNS",
+    "OUTCOME_COLUMNS",
     "OUTPUT_COLUMNS",
+    "OutcomeRule",
+    "OutcomeSimulation",
     "SimulationConfig",
     "Typology",
     "event_file_format",
+    "outcome_bodies",
     "simulate",
+    "simulate_outcomes",
     "write_events",
+    "write_outcomes",
 ]

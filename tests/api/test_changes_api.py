@@ -223,8 +223,13 @@ def test_bad_requests_get_a_clear_error_and_change_nothing(
 
     before = versions()
     broken = pack_text().replace("condition: net_ip_tor", "condition: net_ip_torr")
+    typo_line = 1 + broken.splitlines().index("    condition: net_ip_torr")
     cases = [
-        ({"content": broken, "rationale": "a typo in a condition"}, 422, "content:142: UN-001"),
+        (
+            {"content": broken, "rationale": "a typo in a condition"},
+            422,
+            f"content:{typo_line}: UN-001",
+        ),
         ({"content": CHANGED, "rationale": "x"}, 422, "rationale"),
         ({"content": CHANGED, "rationale": "a field too many", "extra": 1}, 422, "extra"),
         ({"rationale": "no content at all"}, 422, "content"),

@@ -4,10 +4,6 @@ and a retry of it replays that decision instead of scoring it again."""
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +13,7 @@ import pytest
 from fraudguard.decisions import DecisionLog
 from fraudguard.schema import RechargeEvent
 from tests.api.conftest import KEYS, serve, server_env
+from tests.durability import answered_before_sigkill
 from tests.scoring.conftest import event_body
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -33,37 +30,8 @@ def _order(i: int) -> dict[str, Any]:
 
 def test_sigkill_under_load_loses_no_answered_decision(tmp_path: Path, model_root: Path) -> None:
     env = server_env(tmp_path, model_root)
-    answered: dict[str, dict[str, Any]] = {}
-    lock = threading.Lock()
-    next_order = iter(range(100_000))
-    stop = threading.Event()
-
-    def client(base: str) -> None:
-        with httpx.Client(base_url=base, timeout=10) as http:
-            while not stop.is_set():
-                with lock:
-                    i = next(next_order)
-                try:
-                    response = http.post("/v1/score", json=_order(i), headers=HEADERS)
-                except httpx.HTTPError:
-                    continue  # the server is gone: this order was never answered
-                if response.status_code == 200:
-                    with lock:
-                        answered[f"dur-{i}"] = response.json()
-
-    with serve(env) as (base, process):
-        threads = [threading.Thread(target=client, args=(base,)) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 120
-        while len(answered) < 150 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.kill(process.pid, signal.SIGKILL)  # mid-load: requests are in flight
-        process.wait(timeout=10)
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-    received = dict(answered)
+    answered = answered_before_sigkill(env, "/v1/score", _order, HEADERS)
+    received = {f"dur-{i}": decision for i, decision in answered.items()}
     assert len(received) >= 150
     assert any(d["case_id"] for d in received.values())
 

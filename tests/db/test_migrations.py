@@ -60,6 +60,45 @@ def test_migrations_build_the_models_schema(database_url: str) -> None:
     assert _differences(database_url) == []
 
 
+#: The triggers the revisions make: the append-only tables refuse UPDATE and DELETE (and
+#: TRUNCATE on PostgreSQL); a change version is frozen once proposed.
+_TRIGGERS = {
+    "sqlite": {
+        ("case_audit", "case_audit_no_update", None),
+        ("case_audit", "case_audit_no_delete", None),
+        ("outcomes", "outcomes_no_update", None),
+        ("outcomes", "outcomes_no_delete", None),
+        ("change_versions", "change_versions_frozen", None),
+        ("change_versions", "change_versions_kept", None),
+    },
+    "postgresql": {
+        ("case_audit", "case_audit_append_only", "fraudguard_append_only"),
+        ("case_audit", "case_audit_no_truncate", "fraudguard_append_only"),
+        ("outcomes", "outcomes_append_only", "fraudguard_append_only"),
+        ("outcomes", "outcomes_no_truncate", "fraudguard_append_only"),
+        ("change_versions", "change_versions_frozen", "fraudguard_change_frozen"),
+    },
+}
+_LIST_TRIGGERS = {
+    "sqlite": "SELECT tbl_name, name, NULL FROM sqlite_master WHERE type = 'trigger'",
+    "postgresql": "SELECT c.relname, t.tgname, t.tgfoid::regproc::text FROM pg_trigger t "
+    "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal",
+}
+
+
+def test_migrations_make_the_triggers(database_url: str) -> None:
+    """``compare_metadata`` does not see triggers: these are checked by name."""
+    engine = create_db_engine(database_url)
+    try:
+        upgrade_database(engine)
+        dialect = engine.dialect.name
+        with engine.connect() as connection:
+            found = {tuple(row) for row in connection.execute(text(_LIST_TRIGGERS[dialect]))}
+        assert found == _TRIGGERS[dialect]
+    finally:
+        engine.dispose()
+
+
 def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fraudguard.features import FeatureExtractor, VelocityFeatures
+from fraudguard.features import BehaviourFeatures, FeatureExtractor, VelocityFeatures
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import from_flat, to_flat
 
@@ -21,14 +21,20 @@ def test_every_feature_of_every_sample_event_is_the_same_online_and_in_batch(
     reference: ReferenceData,
 ) -> None:
     frame = pd.read_parquet(SAMPLE)
-    extractor = FeatureExtractor(reference, velocity=VelocityFeatures("parity-key"))
+    extractor = FeatureExtractor(
+        reference,
+        velocity=VelocityFeatures("parity-key"),
+        behaviour=BehaviourFeatures("parity-key"),
+    )
     batch = extractor.extract_many(frame)
     assert extractor.velocity is not None
     store = extractor.velocity.new_store()
+    assert extractor.behaviour is not None
+    daily = extractor.behaviour.new_store()
     mismatches: list[tuple[int, str, object, object]] = []
     # The online path sees what the API sees: the validated event in flat form.
     for position, record in enumerate(frame.to_dict("records")):
-        online = extractor.extract_one(to_flat(from_flat(record)), store)
+        online = extractor.extract_one(to_flat(from_flat(record)), store, daily)
         expected = batch.iloc[position]
         for name, value in online.items():
             other = expected[name]

@@ -27,4 +27,4 @@ def registry(tmp_path: Path) -> ModelRegistry:
 @pytest.fixture
 def registered(registry: ModelRegistry, trained: TrainingResult) -> ModelManifest:
     # Compiling the trees is covered in test_native.py; here it would only cost seconds.
-    return registry.register(trained, reference_version="sha256:test", native=False)
+    return registry.register(trained, native=False)

@@ -78,3 +78,25 @@ def test_unknown_version_is_a_clear_error(registry_env: Path) -> None:
     assert result.exit_code == 2
     assert "not in the registry" in result.output
     assert "model_version" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--as-of", "2026-11-01T00:00:00"], "--as-of: give a time zone offset"),
+        (["--as-of", "soon"], "--as-of: Input should be a valid datetime"),
+        (["--test-start", "2026-10-20", "--calibration-start", "2026-10-25"], "--test-start"),
+        (["--review-budget", "0"], "--review-budget: Input should be greater than 0"),
+        (["--as-of", "2026-10-03", "--test-end", "2026-10-03"], "too few known frauds"),
+    ],
+)
+def test_train_errors_are_one_line_and_exit_2(
+    registry_env: Path, tmp_path: Path, history: pd.DataFrame, options: list[str], expected: str
+) -> None:
+    data = write_events(history, tmp_path / "history.parquet")
+    result = runner.invoke(app, ["train", "--data", str(data), *options])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: ")
+    assert expected in lines[0]

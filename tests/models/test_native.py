@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import struct
 import warnings
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def compiled(
     tmp_path_factory: pytest.TempPathFactory, trained: TrainingResult
 ) -> tuple[Path, ModelManifest]:
     root = tmp_path_factory.mktemp("native") / "registry"
-    return root, ModelRegistry(root).register(trained, "sha256:test")
+    return root, ModelRegistry(root).register(trained)
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_compiling_the_trees_prints_and_warns_nothing(
     treelite writes a version warning straight to fd 2 when the versions differ)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        manifest = ModelRegistry(tmp_path / "registry").register(trained, "sha256:test")
+        manifest = ModelRegistry(tmp_path / "registry").register(trained)
     assert manifest.native_library is not None
     out, err = capfd.readouterr()
     assert (out, err) == ("", "")
@@ -94,6 +95,30 @@ def test_missing_and_unseen_inputs_score_like_the_interpreted_trees(
     )
 
 
+@pytest.mark.parametrize("value", [0.8749999999999999, -0.8749999999999999, 7.999999999999999])
+def test_a_value_the_compiled_trees_would_read_as_missing_scores_like_sklearn(
+    compiled: tuple[Path, ModelManifest],
+    trained: TrainingResult,
+    history: pd.DataFrame,
+    value: float,
+) -> None:
+    """The compiled trees read a value whose low 4 bytes are all ones as missing
+    (``missing == -1`` in their union): such a row is scored by GTIL, exactly."""
+    assert struct.pack("<d", value)[:4] == b"\xff\xff\xff\xff"
+    root, manifest = compiled
+    fast = ModelRegistry(root).load(manifest.version).fast
+    assert fast.native is not None
+    original = _features(trained, history).iloc[:50]
+    features = original.copy()
+    model = trained.pipeline.named_steps["model"]
+    for column in fast.numeric:
+        features[column] = value
+        expected = model.predict_proba(features)[:, 1]
+        one = np.array([fast.score_one(row) for row in features.to_dict("records")])
+        np.testing.assert_allclose(one, expected, atol=1e-12, err_msg=column)
+        features[column] = original[column]
+
+
 def test_a_tampered_library_refuses_the_model(registry: ModelRegistry) -> None:
     [manifest] = registry.versions()
     assert manifest.native_library is not None
@@ -110,7 +135,7 @@ def test_a_library_of_another_model_is_refused_even_with_its_hash_in_the_manifes
 ) -> None:
     other_root = tmp_path / "other"
     small = train(history, TrainConfig(seed=9, max_iter=10))
-    other = ModelRegistry(other_root).register(small, "sha256:test")
+    other = ModelRegistry(other_root).register(small)
     assert other.native_library is not None
     [manifest] = registry.versions()
     assert manifest.native_library is not None

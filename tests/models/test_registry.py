@@ -72,7 +72,7 @@ def test_a_foreign_type_in_an_artifact_is_refused_even_with_a_matching_hash(
 def test_a_joblib_artifact_loads_only_when_its_hash_matches(
     registry: ModelRegistry, trained: TrainingResult
 ) -> None:
-    manifest = registry.register(trained, "sha256:test", ArtifactFormat.JOBLIB, native=False)
+    manifest = registry.register(trained, artifact_format=ArtifactFormat.JOBLIB, native=False)
     assert registry.load(manifest.version).manifest.artifact_format is ArtifactFormat.JOBLIB
     artifact = registry.root / "models" / manifest.version / manifest.artifact_file
     artifact.write_bytes(pickle.dumps("not the model"))
@@ -82,8 +82,8 @@ def test_a_joblib_artifact_loads_only_when_its_hash_matches(
 
 def test_promote_rollback_and_list(registry: ModelRegistry, trained: TrainingResult) -> None:
     assert registry.promoted() is None
-    first = registry.register(trained, "sha256:test", native=False)
-    second = registry.register(trained, "sha256:test", native=False)
+    first = registry.register(trained, native=False)
+    second = registry.register(trained, native=False)
     assert first.version != second.version
     assert [m.version for m in registry.versions()] == [first.version, second.version]
     registry.promote(first.version)

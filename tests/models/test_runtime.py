@@ -48,6 +48,6 @@ def test_explanations_are_deterministic_and_add_up_to_the_raw_score(
     assert [c.log_odds for c in first] == sorted((c.log_odds for c in first), reverse=True)
     row = fast.encode_one(top)
     contributions = fast.explainer.contributions(row[0])
-    gbm = trained.pipeline.named_steps["model"].calibrated_classifiers_[0].estimator.estimator
+    gbm = trained.pipeline.named_steps["model"].estimator
     baseline = gbm.named_steps["gbm"]._baseline_prediction.ravel()[0]
     assert contributions.sum() + baseline == pytest.approx(fast.margin_many(row)[0], abs=1e-9)

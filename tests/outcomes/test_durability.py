@@ -4,10 +4,6 @@ told, with the missed-fraud case it was told of, and a retry is answered as alre
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +13,7 @@ from sqlalchemy import select
 
 from fraudguard.db import CaseRow, OutcomeRow, create_db_engine
 from tests.api.conftest import KEYS, serve, server_env
+from tests.durability import answered_before_sigkill
 from tests.scoring.conftest import event_body, model_root  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -46,25 +43,8 @@ def test_sigkill_under_load_loses_no_answered_outcome(
     model_root: Path,  # noqa: F811
 ) -> None:
     env = server_env(tmp_path, model_root)
-    answered: dict[int, list[dict[str, Any]]] = {}
-    lock = threading.Lock()
-    next_batch = iter(range(100_000))
-    stop = threading.Event()
 
-    def client(base: str) -> None:
-        with httpx.Client(base_url=base, timeout=10) as http:
-            while not stop.is_set():
-                with lock:
-                    i = next(next_batch)
-                try:
-                    response = http.post("/v1/outcomes", json=_batch(i), headers=HEADERS)
-                except httpx.HTTPError:
-                    continue  # the server is gone: never answered
-                if response.status_code == 200:
-                    with lock:
-                        answered[i] = response.json()["results"]
-
-    with serve(env) as (base, process):
+    def score_the_orders(base: str) -> None:
         orders = [event_body(transaction_id=f"kill-{i}") for i in range(SCORED)]
         for start in range(0, SCORED, 100):
             scored = httpx.post(
@@ -74,18 +54,11 @@ def test_sigkill_under_load_loses_no_answered_outcome(
                 timeout=60,
             )
             assert scored.status_code == 200
-        threads = [threading.Thread(target=client, args=(base,)) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 120
-        while len(answered) < 150 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.kill(process.pid, signal.SIGKILL)  # mid-load: requests are in flight
-        process.wait(timeout=10)
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
-    received = dict(answered)
+
+    answered = answered_before_sigkill(
+        env, "/v1/outcomes", _batch, HEADERS, prepare=score_the_orders
+    )
+    received = {i: answer["results"] for i, answer in answered.items()}
     assert len(received) >= 150
 
     engine = create_db_engine(f"sqlite:///{tmp_path / 'fraudguard.db'}")

@@ -31,7 +31,9 @@ def evaluate(reference: ReferenceData, **changes: Any) -> tuple[RuleAction | Non
     extractor = default_extractor(reference)
     assert extractor.velocity is not None
     row = to_flat(RechargeEvent.model_validate(data))
-    features = extractor.extract_one(row, extractor.velocity.new_store())
+    assert extractor.behaviour is not None
+    daily = extractor.behaviour.new_store()
+    features = extractor.extract_one(row, extractor.velocity.new_store(), daily)
     kinds = {name: spec.kind for name, spec in extractor.specs.items()}
     rules = load_rules(features=kinds, lists=reference.lists)
     result = rules.evaluate({**row, **features})

@@ -31,7 +31,7 @@ def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     history = simulate(SimulationConfig(events=20_000, seed=5))
     result = train(history, TrainConfig(seed=5, max_iter=60))
     registry = ModelRegistry(root)
-    manifest = registry.register(result, "test-reference")
+    manifest = registry.register(result)
     registry.promote(manifest.version)
     return root
 

@@ -8,7 +8,13 @@ import pydantic
 import pytest
 
 from fraudguard.exceptions import InputError
-from fraudguard.simulate import OUTPUT_COLUMNS, SimulationConfig, Typology, simulate
+from fraudguard.simulate import (
+    OUTPUT_COLUMNS,
+    OutcomeSimulation,
+    SimulationConfig,
+    Typology,
+    simulate,
+)
 
 README = Path(__file__).parents[2] / "data" / "samples" / "README.md"
 
@@ -54,4 +60,14 @@ def test_data_dictionary_names_every_column_typology_and_parameter() -> None:
     for typology in Typology:
         assert f"`{typology.value}`" in text, typology
     for name, field in SimulationConfig.model_fields.items():
-        assert f"| `{name}` | `{field.default}` |" in text, name
+        default = f"{type(field.default).__name__}()" if name == "outcomes" else field.default
+        assert f"| `{name}` | `{default}` |" in text, name
+    outcomes = SimulationConfig().outcomes
+    for name in OutcomeSimulation.model_fields:
+        for rule in outcomes.rules(name):
+            row = (
+                f"| `{name}` | `{rule.kind.value}` | {rule.rate} | {rule.median_days} | "
+                f"{rule.spread} | {rule.max_days} | {rule.source} | "
+                f"{'yes' if rule.typology_named else 'no'} |"
+            )
+            assert row in text, row

@@ -198,10 +198,25 @@ def test_typology_must_agree_with_label() -> None:
 
 
 def test_missing_column() -> None:
-    report = validate(frames.history().drop(columns=["network_ip"]))
+    report = validate(frames.history().drop(columns=["msisdn"]))
     failure = only_failure(report)
-    assert (failure.expectation, failure.column) == ("expect_column_to_exist", "network_ip")
-    assert failure.message == "network_ip is a required column: the column is missing"
+    assert (failure.expectation, failure.column) == ("expect_column_to_exist", "msisdn")
+    assert failure.message == "msisdn is a required column: the column is missing"
+    labels = only_failure(validate(frames.history().drop(columns=["label_time"])))
+    assert (labels.expectation, labels.column) == ("expect_column_to_exist", "label_time")
+
+
+def test_history_needs_only_what_the_contract_requires() -> None:
+    """Issue 25: optional means optional in history too; present, it is still checked."""
+    history = frames.history()
+    optional = [c for c in history.columns if c.startswith(("network_", "device_", "platform_",
+                                                            "promotion_", "payment_"))]  # fmt: skip
+    assert "network_ip" in optional
+    assert "device_id" in optional
+    assert validate(history.drop(columns=[*optional, "paid_amount", "currency"])).success
+    history.loc[0, "network_type"] = "carrier-pigeon"
+    failure = only_failure(validate(history.drop(columns=["network_ip", "device_id"])))
+    assert (failure.column, failure.failing_rows) == ("network_type", 1)
 
 
 def test_batch_input_needs_only_the_contracts_required_columns() -> None:

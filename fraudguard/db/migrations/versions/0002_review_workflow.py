@@ -10,40 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from fraudguard.db.triggers import make_append_only
+
 revision = "0002"
 down_revision: str | None = "0001"
 branch_labels = None
 depends_on = None
-
-
-#: The audit trail refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL) in the database
-#: itself, whatever code or tool connects.
-_SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER case_audit_no_{verb.lower()} BEFORE {verb} ON case_audit "
-    "BEGIN SELECT RAISE(ABORT, 'case_audit is append-only'); END"
-    for verb in ("UPDATE", "DELETE")
-]
-_PG_FUNCTION = (
-    "CREATE OR REPLACE FUNCTION fraudguard_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
-)
-_PG_TRIGGERS = [
-    "CREATE TRIGGER case_audit_append_only BEFORE UPDATE OR DELETE ON case_audit "
-    "FOR EACH ROW EXECUTE FUNCTION fraudguard_append_only()",
-    "CREATE TRIGGER case_audit_no_truncate BEFORE TRUNCATE ON case_audit "
-    "FOR EACH STATEMENT EXECUTE FUNCTION fraudguard_append_only()",
-]
-
-
-def _append_only() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for statement in _SQLITE_TRIGGERS:
-            op.execute(statement)
-    elif dialect == "postgresql":
-        op.execute(_PG_FUNCTION)
-        for statement in _PG_TRIGGERS:
-            op.execute(statement)
 
 
 def upgrade() -> None:
@@ -65,7 +37,7 @@ def upgrade() -> None:
     with op.batch_alter_table("case_audit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_audit_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_audit_case_id"), ["case_id"], unique=False)
-    _append_only()
+    make_append_only("case_audit")  # evidence: the database refuses changes
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("outcome", sa.String(length=16), nullable=True))

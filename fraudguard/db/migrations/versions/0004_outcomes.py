@@ -12,40 +12,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from fraudguard.db.triggers import drop_append_only, make_append_only
+
 revision = "0004"
 down_revision: str | None = "0003"
 branch_labels = None
 depends_on = None
-
-#: Outcomes are evidence: like the audit trail, the database itself refuses UPDATE and
-#: DELETE (and TRUNCATE on PostgreSQL), whatever code or tool connects.
-_SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER outcomes_no_{verb.lower()} BEFORE {verb} ON outcomes "
-    "BEGIN SELECT RAISE(ABORT, 'outcomes is append-only'); END"
-    for verb in ("UPDATE", "DELETE")
-]
-#: The same function revision 0002 made for ``case_audit`` (made again: harmless).
-_PG_FUNCTION = (
-    "CREATE OR REPLACE FUNCTION fraudguard_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
-)
-_PG_TRIGGERS = [
-    "CREATE TRIGGER outcomes_append_only BEFORE UPDATE OR DELETE ON outcomes "
-    "FOR EACH ROW EXECUTE FUNCTION fraudguard_append_only()",
-    "CREATE TRIGGER outcomes_no_truncate BEFORE TRUNCATE ON outcomes "
-    "FOR EACH STATEMENT EXECUTE FUNCTION fraudguard_append_only()",
-]
-
-
-def _append_only() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for statement in _SQLITE_TRIGGERS:
-            op.execute(statement)
-    elif dialect == "postgresql":
-        op.execute(_PG_FUNCTION)
-        for statement in _PG_TRIGGERS:
-            op.execute(statement)
 
 
 def upgrade() -> None:
@@ -73,7 +45,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outcomes_transaction_id"), ["transaction_id"])
         batch_op.create_index(batch_op.f("ix_outcomes_reported_at"), ["reported_at"])
         batch_op.create_index(batch_op.f("ix_outcomes_received_at"), ["received_at"])
-    _append_only()
+    make_append_only("outcomes")  # evidence: the database refuses changes
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(
@@ -86,7 +58,5 @@ def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_origin"))
         batch_op.drop_column("origin")
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS outcomes_no_truncate ON outcomes")
-        op.execute("DROP TRIGGER IF EXISTS outcomes_append_only ON outcomes")
+    drop_append_only("outcomes")
     op.drop_table("outcomes")
