@@ -174,7 +174,7 @@ def readyz(scorer: ScorerDep, log: LogDep) -> JSONResponse:
         store=type(scorer.store).__name__,
         database=database,
         failure_policy=str(scorer.settings.failure_policy),
-        reference_version=scorer.reference.version,
+        reference_version=scorer.reference.features_version,
         reason=refused.refusal() if not_ready and refused is not None else None,
         warnings=warnings,
     )

@@ -149,7 +149,7 @@ class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> EventFeatures:
         reference = self._reference()
-        self.reference_version_ = reference.version
+        self.reference_version_ = reference.features_version
         categorical, numeric = model_inputs(default_extractor(reference).specs)
         # Inputs with no data in the rows fitted on would be a constant column to the trees.
         self.dropped_features_ = without_data(X, [*categorical, *numeric])
@@ -167,12 +167,12 @@ class EventFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         missing = [c for c in wanted if c not in X.columns]
         if missing:
             reference = self._reference()
-            fitted = getattr(self, "reference_version_", reference.version)
-            if reference.version != fitted:
+            fitted = getattr(self, "reference_version_", reference.features_version)
+            if reference.features_version != fitted:
                 raise ModelError(
                     f"the model's features were fitted on reference data {fitted}, but its "
-                    f"reference files now hash to {reference.version}: point it at the files "
-                    "it was fitted on (set_params(features__reference=...)) or retrain"
+                    f"reference files now hash to {reference.features_version}: point it at "
+                    "the files it was fitted on (set_params(features__reference=...)) or retrain"
                 )
             features = default_extractor(reference).extract_many(X)
             X = pd.concat([X.drop(columns=features.columns, errors="ignore"), features], axis=1)

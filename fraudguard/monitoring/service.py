@@ -50,9 +50,20 @@ REQUIRED_COLUMNS = ("transaction_id", "event_time", "amount", "channel")
 _OUTCOMES = [outcome.value for outcome in DecisionOutcome]
 
 
+#: Features not measured for drift: a platform's baseline is one value shared by all its
+#: orders, so its histogram is a few spikes and a tiny shift of one reads as drift. A change
+#: in platform traffic shows in the platform features and the rules' rates instead.
+_UNMONITORED_PREFIXES = ("beh_platform_",)
+
+
 def monitored_columns(scorer: Scorer) -> dict[str, BinningKind]:
-    """Every feature of the scorer's extractor plus the raw columns the model reads."""
-    kinds: dict[str, FeatureKind] = {n: s.kind for n, s in scorer.extractor.specs.items()}
+    """Every feature of the scorer's extractor (but the platform baselines) plus the raw
+    columns the model reads."""
+    kinds: dict[str, FeatureKind] = {
+        n: s.kind
+        for n, s in scorer.extractor.specs.items()
+        if not n.startswith(_UNMONITORED_PREFIXES)
+    }
     kinds.update(RAW_INPUTS)
     return {
         name: BinningKind.NUMERIC

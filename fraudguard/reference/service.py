@@ -41,6 +41,11 @@ __all__ = ["DEFAULT_DATA_DIR", "ReferenceData", "ReferencePaths", "load_referenc
 DEFAULT_DATA_DIR = Path(str(resources.files("fraudguard.reference") / "data"))
 
 
+#: Tables edited as operations need (allow / block lists, the campaign registry): a model
+#: stays valid when they change, so they are not part of ``features_version``.
+OPERATIONAL_TABLES = frozenset({"lists", "promotions"})
+
+
 @dataclass(frozen=True, slots=True)
 class ReferencePaths:
     """Where each reference file lives; defaults are the files shipped with the package."""
@@ -71,6 +76,10 @@ class ReferencePaths:
 
     def files(self) -> list[Path]:
         return [getattr(self, name) for name in self.__slots__]
+
+    def feature_files(self) -> list[Path]:
+        """The files a model learns from: all but :data:`OPERATIONAL_TABLES`."""
+        return [getattr(self, n) for n in self.__slots__ if n not in OPERATIONAL_TABLES]
 
     def overrides(self) -> dict[str, str]:
         """The tables that are not the shipped ones: table name -> file."""
@@ -123,6 +132,9 @@ class ReferenceData:
     ip_regions: CidrTable
     ip_intel: CidrTable
     version: str = field(default="")
+    #: Version of the tables a model's features are fitted on: every file but the
+    #: operational ones (:data:`OPERATIONAL_TABLES`), which change as operations need.
+    features_version: str = field(default="")
     #: Large genuine sites, apps and accounts that similarity alone never flags.
     genuine: GenuineSitesFile = field(
         default_factory=lambda: GenuineSitesFile(version="none", domains=[])
@@ -352,6 +364,7 @@ def _load(paths: ReferencePaths) -> ReferenceData:
         ip_regions=CidrTable.build((r.cidr, f"{r.province}|{r.isp}") for r in regions),
         ip_intel=CidrTable.build((r.cidr, r.category) for r in intel),
         version=_hash_files(paths.files()),
+        features_version=_hash_files(paths.feature_files()),
         genuine=read_yaml_model(paths.genuine_sites, GenuineSitesFile, err),
     )
     _check_consistency(data, paths)

@@ -210,7 +210,7 @@ class Scorer:
         from fraudguard.reference import ReferencePaths
 
         overrides = ReferencePaths.from_settings(self.settings).overrides()
-        return reference_mismatch(manifest, self.reference.version, overrides)
+        return reference_mismatch(manifest, self.reference.features_version, overrides)
 
     def use_model(self, model: LoadedModel) -> bool:
         """Serve ``model`` if it was fitted on this scorer's reference data, or the operator

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from fraudguard.cli import app
 from fraudguard.config import get_settings
+from tests.packs import TYPO_LINE
 
 from .conftest import EDITED, SHIPPED
 
@@ -86,7 +87,7 @@ def test_bad_input_from_the_command_line_is_a_clear_error(env: Path) -> None:
     broken.write_text(SHIPPED.replace("condition: net_ip_tor", "condition: net_ip_torr"))
     result = runner.invoke(app, ["rules", "propose", str(broken), "--rationale", "a typo, sorry"])
     assert result.exit_code == 2
-    assert "content:142: UN-001: condition: unknown symbol `net_ip_torr`" in result.output
+    assert f"content:{TYPO_LINE}: UN-001: condition: unknown symbol `net_ip_torr`" in result.output
     missing = runner.invoke(
         app, ["rules", "propose", str(env / "nope.yaml"), "--rationale", "x" * 12]
     )

@@ -30,6 +30,7 @@ from fraudguard.changes import (
     StaleRevisionError,
 )
 from fraudguard.exceptions import InputError, PermissionDeniedError, RuleError
+from tests.packs import TYPO_LINE
 
 from .conftest import (
     ADMIN,
@@ -74,7 +75,7 @@ def test_a_draft_goes_live_only_through_a_second_person(control: ChangeControl) 
     assert version.evidence is not None
     assert version.evidence.validation is not None
     assert version.evidence.validation.ok
-    assert version.evidence.validation.rules == 25
+    assert version.evidence.validation.rules == EDITED.count("\n  - id: ")
     assert version.based_on == 1
     with pytest.raises(ChangeStateError):  # approval comes before activation
         control.activate(RULESET, version.number, decision(version), APPROVER)
@@ -166,12 +167,12 @@ def test_only_the_author_edits_and_proposes_a_draft(control: ChangeControl) -> N
     [
         (
             SHIPPED.replace("condition: net_ip_tor", "condition: net_ip_torr"),
-            "content:142: UN-001: condition",
+            f"content:{TYPO_LINE}: UN-001: condition",
             "unknown symbol `net_ip_torr` (did you mean `net_ip_tor`?)",
         ),
         (
             SHIPPED.replace("    condition: net_ip_tor", "    conditon: net_ip_tor"),
-            "content:142: UN-001: conditon",
+            f"content:{TYPO_LINE}: UN-001: conditon",
             "unknown field",
         ),
         (SHIPPED.replace("action: block", "action: blok", 1), "content:", "Input should be"),
@@ -198,9 +199,8 @@ def test_a_compile_error_names_the_rule_and_line(control: ChangeControl) -> None
     with pytest.raises(RuleError) as refused:
         control.draft(DraftRequest(content=broken, rationale="a broken pack, on purpose"), ANALYST)
     (problem,) = refused.value.problems
-    line = broken.splitlines()[141]
-    assert "net_ip_torr" in line  # line 142 is where the condition is written
-    assert problem.location == "content:142: UN-001: condition"
+    assert "net_ip_torr" in broken.splitlines()[TYPO_LINE - 1]
+    assert problem.location == f"content:{TYPO_LINE}: UN-001: condition"
 
 
 def test_proposing_the_live_pack_again_is_refused(control: ChangeControl) -> None:

@@ -13,6 +13,7 @@ from fraudguard.api import create_app
 from fraudguard.rules import pack_text
 from tests.api.conftest import auth, service_settings
 from tests.console.pages import csrf, login
+from tests.packs import TYPO_LINE
 
 EDITED = pack_text().replace(
     "vel_device_distinct_instrument_1h >= 4", "vel_device_distinct_instrument_1h >= 3"
@@ -99,5 +100,5 @@ def test_an_analyst_draft_with_an_error_is_shown_again_with_the_line(client: Tes
         data={"csrf": csrf(form.text), "content": broken, "rationale": "a typo, on purpose"},
     )
     assert refused.status_code == 422
-    assert "content:142: UN-001: condition" in refused.text
+    assert f"content:{TYPO_LINE}: UN-001: condition" in refused.text
     assert "net_ip_torr" in refused.text  # the text is kept for the analyst to fix

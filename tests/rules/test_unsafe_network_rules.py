@@ -32,8 +32,13 @@ def evaluate(reference: ReferenceData, **changes: Any) -> tuple[RuleAction | Non
     assert extractor.velocity is not None
     row = to_flat(RechargeEvent.model_validate(data))
     assert extractor.behaviour is not None
-    daily = extractor.behaviour.new_store()
-    features = extractor.extract_one(row, extractor.velocity.new_store(), daily)
+    assert extractor.feedback is not None
+    features = extractor.extract_one(
+        row,
+        extractor.velocity.new_store(),
+        extractor.behaviour.new_store(),
+        extractor.feedback.new_store(),
+    )
     kinds = {name: spec.kind for name, spec in extractor.specs.items()}
     rules = load_rules(features=kinds, lists=reference.lists)
     result = rules.evaluate({**row, **features})

@@ -108,12 +108,11 @@ def _same(a: Any, b: Any) -> bool:
 
 def test_the_manifest_records_the_reference_data_the_model_was_fitted_on(world: World) -> None:
     overridden = world.overridden
-    assert (
-        overridden.reference_version == load_reference(ReferencePaths(ip_intel=world.intel)).version
-    )
+    served = load_reference(ReferencePaths(ip_intel=world.intel))
+    assert overridden.reference_version == served.features_version
     assert overridden.reference_overrides == {"ip_intel": str(world.intel)}
     shipped = world.shipped
-    assert shipped.reference_version == load_reference().version
+    assert shipped.reference_version == load_reference().features_version
     assert shipped.reference_overrides == {}
     assert overridden.reference_version != shipped.reference_version
 
@@ -137,7 +136,7 @@ def test_registering_under_another_reference_version_is_refused(
     loaded = ModelRegistry(world.root).load(world.overridden.version)
     with pytest.raises(InputError) as caught:
         ModelRegistry(tmp_path).register(
-            _result_like(loaded.pipeline), reference_version=load_reference().version
+            _result_like(loaded.pipeline), reference_version=load_reference().features_version
         )
     assert caught.value.problems[0].location == "reference_version"
 
@@ -215,7 +214,7 @@ def test_a_model_fitted_on_the_shipped_tables_is_refused_by_an_overriding_servic
     world: World, tmp_path: Path, log_lines: pytest.LogCaptureFixture
 ) -> None:
     settings = _settings(tmp_path, world, _registry(tmp_path, world, world.shipped.version))
-    serving = load_reference(ReferencePaths.from_settings(settings)).version
+    serving = load_reference(ReferencePaths.from_settings(settings)).features_version
     with running(create_app(settings)) as base:
         ready = httpx.get(f"{base}/readyz", timeout=30)
         decision = httpx.post(
