@@ -112,14 +112,12 @@ def build_log(path: Path, orders: int, seed: int) -> None:
     now = datetime.now(UTC)
     rng = np.random.default_rng(seed)
     flat_all = frame.reindex(columns=list(FLAT_COLUMNS))
-    velocity = extractor.velocity
-    assert velocity is not None
-    print("computing velocity features ...", flush=True)
-    velocity_all = velocity.transform_many(flat_all)
+    print("computing history features ...", flush=True)
+    history_all = extractor.history_many(flat_all)  # velocity and behaviour, in time order
     thresholds = model.manifest.thresholds
     for start in range(0, orders, _CHUNK):
         flat = flat_all.iloc[start : start + _CHUNK]
-        features = extractor.extract_many(flat, velocity=velocity_all.iloc[start : start + _CHUNK])
+        features = extractor.extract_many(flat, velocity=history_all.iloc[start : start + _CHUNK])
         context = pd.concat([flat, features], axis=1)
         evaluation = rules.evaluate_frame(context)
         score = np.clip(

@@ -9,9 +9,10 @@ Online (target p50 total <= 100 us): events of ``data/samples/recharges.parquet`
 with ``from_flat`` up front, streamed in time order through one in-memory state store; the
 first part of the sample warms it up, the last ``--online-events`` are timed. The total is
 the service path ``to_flat`` -> ``FeatureExtractor.extract_one`` -> ``RuleSet.evaluate``; a
-second pass over a second, identically warmed store splits it into ``to_flat``, stateless
-features, velocity features and rules. Same-run baseline: the textbook path (a one-row
-DataFrame, ``extract_many`` + ``evaluate_frame``) on a few hundred events. The newest 400
+second pass over a second, identically warmed state splits it into ``to_flat``, stateless
+features, velocity, behaviour baselines, feedback and rules. Same-run baseline: the
+textbook path (a one-row DataFrame, ``extract_many`` + ``evaluate_frame``) on a few hundred
+events. The newest 400
 events then go through the same path with 5 ms of idle time between them, as orders that
 do not arrive back to back: the target is about back-to-back events, this row tells what
 an order costs after a pause (3-4x here; as much when the pause is spent spinning, so not
@@ -34,19 +35,25 @@ import gc
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from _common import Stats, line, peak_rss_mib, verdict
 
-from fraudguard.features import FeatureExtractor, StateStore, VelocityFeatures
+from fraudguard.features import (
+    BehaviourFeatures,
+    FeatureExtractor,
+    FeatureState,
+    FeedbackFeatures,
+    VelocityFeatures,
+)
 from fraudguard.reference import ReferenceData, load_reference
 from fraudguard.rules import RuleSet, load_rules
 from fraudguard.schema import RechargeEvent, from_flat, to_flat
@@ -65,39 +72,30 @@ BATCH_TARGET_PER_MIN = 1_000_000.0
 WIDTH = 78
 
 
-@dataclass(frozen=True)
-class Stats:
-    """Latencies of one stage over the timed events, in microseconds."""
-
-    p50: float
-    p99: float
-    mean: float
-
-    @classmethod
-    def of(cls, ns: Sequence[int] | np.ndarray[Any, Any]) -> Stats:
-        us = np.asarray(ns, dtype=float) / 1000.0
-        p50, p99 = np.percentile(us, [50, 99])
-        return cls(float(p50), float(p99), float(us.mean()))
-
-
-def build(reference: ReferenceData) -> tuple[FeatureExtractor, VelocityFeatures, RuleSet]:
-    velocity = VelocityFeatures(HMAC_KEY)
-    extractor = FeatureExtractor(reference, velocity=velocity)
+def build(reference: ReferenceData) -> tuple[FeatureExtractor, RuleSet]:
+    """The service's extractor (every group: velocity, behaviour baselines, feedback) and
+    the default pack compiled against it."""
+    extractor = FeatureExtractor(
+        reference,
+        velocity=VelocityFeatures(HMAC_KEY),
+        behaviour=BehaviourFeatures(HMAC_KEY),
+        feedback=FeedbackFeatures(HMAC_KEY),
+    )
     rules = load_rules(
         features={name: spec.kind for name, spec in extractor.specs.items()},
         lists=reference.lists,
     )
-    return extractor, velocity, rules
+    return extractor, rules
 
 
 def service_path(
-    extractor: FeatureExtractor, rules: RuleSet, store: StateStore
+    extractor: FeatureExtractor, rules: RuleSet, state: FeatureState
 ) -> Callable[[RechargeEvent], object]:
     """What the service does per request once the event is validated."""
 
     def score(event: RechargeEvent) -> object:
         row = to_flat(event)
-        features = extractor.extract_one(row, store)
+        features = extractor.extract_one(row, state)
         return rules.evaluate({**row, **features})
 
     return score
@@ -123,35 +121,49 @@ def time_total(
 
 
 def time_stages(
-    reference: ReferenceData,
-    velocity: VelocityFeatures,
+    extractor: FeatureExtractor,
     rules: RuleSet,
     warmup: Sequence[RechargeEvent],
     timed: Sequence[RechargeEvent],
 ) -> dict[str, Stats]:
-    """The service path cut into stages, on its own identically warmed store."""
-    stateless = FeatureExtractor(reference)  # the same groups, without velocity
-    store = velocity.new_store()
+    """The service path cut into stages, on its own identically warmed state."""
+    velocity, behaviour, feedback = extractor.velocity, extractor.behaviour, extractor.feedback
+    state = FeatureState.in_memory(extractor)
+    store, daily, reports = state.velocity, state.daily, state.feedback
+    if velocity is None or behaviour is None or feedback is None:
+        raise SystemExit("the service's extractor has every stateful group")
+    if store is None or daily is None or reports is None:
+        raise SystemExit("the in-memory state has a store per stateful group")
+
+    def stages(row: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
+        clock = time.perf_counter_ns
+        t0 = clock()
+        features = extractor.extract_stateless(row)
+        t1 = clock()
+        features.update(velocity.transform_one(row, store))
+        t2 = clock()
+        features.update(behaviour.transform_one(row, daily))
+        t3 = clock()
+        features.update(feedback.transform_one(row, features, reports))
+        t4 = clock()
+        return features, [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
+
     for event in warmup:
         row = to_flat(event)
-        features = stateless.extract_one(row)
-        features.update(velocity.transform_one(row, store))
-        rules.evaluate({**row, **features})
+        rules.evaluate({**row, **stages(row)[0]})
     clock = time.perf_counter_ns
-    laps = np.empty((len(timed), 5), dtype=np.int64)
+    laps = np.empty((len(timed), 7), dtype=np.int64)
     gc.collect()
     for i, event in enumerate(timed):
         t0 = clock()
         row = to_flat(event)
         t1 = clock()
-        features = stateless.extract_one(row)
+        features, groups = stages(row)
         t2 = clock()
-        features.update(velocity.transform_one(row, store))
-        t3 = clock()
         rules.evaluate({**row, **features})
-        t4 = clock()
-        laps[i] = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0)
-    names = ("to_flat", "stateless", "velocity", "rules", "sum")
+        t3 = clock()
+        laps[i] = (t1 - t0, *groups, t3 - t2, t3 - t0)
+    names = ("to_flat", "stateless", "velocity", "behaviour", "feedback", "rules", "sum")
     return {name: Stats.of(laps[:, k]) for k, name in enumerate(names)}
 
 
@@ -174,21 +186,13 @@ def validated(frame: pd.DataFrame) -> list[RechargeEvent]:
     return [from_flat(cast(dict[str, Any], record)) for record in frame.to_dict("records")]
 
 
-def line(label: str, value: str, target: str = "") -> None:
-    print(f"{label:<44}{value:>14}{target:>20}")
-
-
 def stats_line(label: str, stats: Stats, target: str = "") -> None:
     print(f"{label:<38}{stats.p50:>8.1f}{stats.p99:>8.1f}{stats.mean:>8.1f}{target:>16}")
 
 
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
-
-
 def online(reference: ReferenceData, online_events: int) -> tuple[Stats, Stats]:
     """The online part's full report; returns the TOTAL and the textbook latencies."""
-    extractor, velocity, rules = build(reference)
+    extractor, rules = build(reference)
     sample = pd.read_parquet(SAMPLE)
     events = validated(sample)
     del sample
@@ -197,22 +201,32 @@ def online(reference: ReferenceData, online_events: int) -> tuple[Stats, Stats]:
     timed_n = max(TEXTBOOK_WARMUP + 1, min(online_events, len(events) - MIN_WARMUP))
     warmup, timed = events[:-timed_n], events[-timed_n:]
 
-    store = velocity.new_store()
-    score = service_path(extractor, rules, store)
+    score = service_path(extractor, rules, FeatureState.in_memory(extractor))
     for event in warmup:
         score(event)
     total = time_total(score, timed)
     idle = time_total(score, idle_events, IDLE_GAP_S)
-    stages = time_stages(reference, velocity, rules, warmup, timed)
+    stages = time_stages(extractor, rules, warmup, timed)
     textbook = time_textbook(extractor, rules, timed[: TEXTBOOK_WARMUP + TEXTBOOK_EVENTS])
     textbook_n = len(timed[TEXTBOOK_WARMUP : TEXTBOOK_WARMUP + TEXTBOOK_EVENTS])
 
-    n_stateless = len(extractor.specs) - len(velocity.specs)
+    stateful = {
+        name: len(group.specs)
+        for name, group in (
+            ("velocity", extractor.velocity),
+            ("behaviour", extractor.behaviour),
+            ("feedback", extractor.feedback),
+        )
+        if group is not None
+    }
+    n_stateless = len(extractor.specs) - sum(stateful.values())
     print("=" * WIDTH)
     print(
         f"ONLINE, one event per call: {len(timed):,} events timed after {len(warmup):,} "
         f"warm-up events\n({SAMPLE.name}, time order, one in-memory store; "
-        f"{n_stateless} stateless + {len(velocity.specs)} velocity features, "
+        f"{n_stateless} stateless + "
+        + " + ".join(f"{n} {name}" for name, n in stateful.items())
+        + " features, "
         f"{len(rules.live)} rules)"
     )
     print("-" * WIDTH)
@@ -221,6 +235,8 @@ def online(reference: ReferenceData, online_events: int) -> tuple[Stats, Stats]:
     stats_line("to_flat (validated event -> row)", stages["to_flat"])
     stats_line("stateless features", stages["stateless"])
     stats_line("velocity features (+ store update)", stages["velocity"])
+    stats_line("behaviour baselines (+ store update)", stages["behaviour"])
+    stats_line("feedback features (store read)", stages["feedback"])
     stats_line(f"rules ({len(rules.live)}, evaluate)", stages["rules"])
     stats_line("  sum of the stages, per event", stages["sum"])
     met = total.p50 <= ONLINE_P50_TARGET_US
@@ -274,7 +290,7 @@ def more_rounds(first: tuple[Stats, Stats], rounds: int, online_events: int) -> 
 
 
 def batch(reference: ReferenceData, n: int) -> None:
-    extractor, velocity, rules = build(reference)
+    extractor, rules = build(reference)
     begin = time.perf_counter()
     frame = simulate(SimulationConfig(events=n, seed=11, start="2026-10-01", days=60))
     simulate_s = time.perf_counter() - begin
@@ -292,7 +308,7 @@ def batch(reference: ReferenceData, n: int) -> None:
     del evaluation, features, frame
     gc.collect()
 
-    score = service_path(extractor, rules, velocity.new_store())
+    score = service_path(extractor, rules, FeatureState.in_memory(extractor))
     begin = time.perf_counter()
     for event in subset:
         score(event)
@@ -301,7 +317,7 @@ def batch(reference: ReferenceData, n: int) -> None:
     total_s = features_s + rules_s
     per_min = n / total_s * 60
     online_per_min = len(subset) / online_s * 60
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_mib = peak_rss_mib()
     print("=" * WIDTH)
     print(
         f"BATCH: {n:,} simulated events (seed 11, 60 days from 2026-10-01; "

@@ -14,7 +14,7 @@ the orders with the labels known that day. Two models are trained on those same 
 ``TrainConfig(as_of=retraining day)``:
 
 * ``loop``: the labels from the outcomes, as the label policy reads them;
-* ``simulator``: the simulator's own ``is_fraud`` and ``label_time`` columns (every fraud
+* ``simulator``: the simulator's own ``is_fraud``, ``label_time`` and ``typology`` (every fraud
   labelled, 1-30 days after the order), the labels the models were trained on before.
 
 The rest of the outcomes are then stored and the set rebuilt: the matured labels. Both
@@ -57,9 +57,7 @@ def _log_month(url: str, home: Path, month: pd.DataFrame) -> float:
     scorer = build_scorer(settings, load_model=False)
     log = DecisionLog(url, KEY)
     log.create_tables()
-    # As the API receives them: the time as ISO text (a pandas Timestamp is not JSON).
-    rows = month.assign(event_time=[t.isoformat() for t in month["event_time"]])
-    events = [from_flat({str(k): v for k, v in row.items()}) for row in rows.to_dict("records")]
+    events = [from_flat({str(k): v for k, v in row.items()}) for row in month.to_dict("records")]
 
     def decide(event: RechargeEvent) -> Any:
         scored = scorer.score_one(event, now=event.event_time)
@@ -125,11 +123,11 @@ def main() -> int:
         matured = build_training_set(url, datetime.now(UTC), policy=policy)
         log.close()
 
-        truth = month.set_index("transaction_id")[["is_fraud", "label_time"]]
-        simulator = known.drop(columns=["is_fraud", "label_time"]).join(truth, on="transaction_id")
-        train_config = TrainConfig(
-            seed=7, max_iter=args.max_iter, as_of=retrain_day, allow_invalid_data=True
-        )
+        labels = ["is_fraud", "label_time", "typology"]
+        truth = month.set_index("transaction_id")[labels]
+        simulator = known.drop(columns=labels).join(truth, on="transaction_id")
+        simulator.attrs.update(known.attrs)  # the same rebuilt orders (a join drops the mark)
+        train_config = TrainConfig(seed=7, max_iter=args.max_iter, as_of=retrain_day)
         models = {}
         for name, frame in (("loop", known), ("simulator", simulator)):
             t = time.perf_counter()

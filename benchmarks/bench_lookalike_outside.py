@@ -502,6 +502,27 @@ def rate(hits: int, total: int) -> str:
     return f"{hits / total:7.2%}" if total else "    n/a"
 
 
+def recall_table(
+    heading: str,
+    groups: dict[str, list[bool]],
+    targeted: bool,
+    misses: dict[str, list[str]] | None = None,
+    show_misses: int = 0,
+) -> bool:
+    """Print the recall of each group (and up to ``show_misses`` of its misses); returns
+    whether every group met the target, or ``True`` when the groups are not targeted."""
+    good = True
+    print(f"{heading:44s}{'n':>8s}{'recall':>10s}")
+    for name, flags in sorted(groups.items()):
+        passed = sum(flags) / len(flags) >= RECALL_TARGET
+        good &= passed or not targeted
+        mark = "" if passed or not targeted else "  < target"
+        print(f"{name:44s}{len(flags):8d}{rate(sum(flags), len(flags)):>10s}{mark}")
+        for miss in (misses or {}).get(name, [])[:show_misses]:
+            print(f"    missed: {miss}")
+    return good
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--show-misses", type=int, default=3, help="misses shown per family")
@@ -522,23 +543,10 @@ def main() -> int:
             by_brand[f"{item.kind}:{item.brand}"].append(flagged)
             if not flagged:
                 misses[f"{item.kind}:{item.family}"].append(item.value)
-        good = True
         print(f"\n{title}")
         print("-" * 78)
-        print(f"{'family':44s}{'n':>8s}{'recall':>10s}")
-        for name, flags in sorted(by_family.items()):
-            passed = sum(flags) / len(flags) >= RECALL_TARGET
-            good &= passed or not targeted
-            mark = "" if passed or not targeted else "  < target"
-            print(f"{name:44s}{len(flags):8d}{rate(sum(flags), len(flags)):>10s}{mark}")
-            for miss in misses[name][: args.show_misses]:
-                print(f"    missed: {miss}")
-        print(f"{'brand':44s}{'n':>8s}{'recall':>10s}")
-        for name, flags in sorted(by_brand.items()):
-            passed = sum(flags) / len(flags) >= RECALL_TARGET
-            good &= passed or not targeted
-            mark = "" if passed or not targeted else "  < target"
-            print(f"{name:44s}{len(flags):8d}{rate(sum(flags), len(flags)):>10s}{mark}")
+        good = recall_table("family", by_family, targeted, misses, args.show_misses)
+        good &= recall_table("brand", by_brand, targeted)
         total = [f for flags in by_family.values() for f in flags]
         print(f"{'all':44s}{len(total):8d}{rate(sum(total), len(total)):>10s}")
         return good

@@ -32,7 +32,6 @@ import gc
 import hashlib
 import os
 import platform
-import resource
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import Stats, line, peak_rss_mib, verdict
 from sklearn.pipeline import Pipeline
 from treelite import gtil
 
@@ -64,21 +64,6 @@ ONLINE_P50_TARGET_US = 50.0
 BATCH_TARGET_PER_MIN = 1_000_000.0
 AGREEMENT = 1e-6
 WIDTH = 78
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Latencies of one stage over the timed rows, in microseconds."""
-
-    p50: float
-    p99: float
-    mean: float
-
-    @classmethod
-    def of(cls, ns: Sequence[int] | np.ndarray[Any, Any]) -> Stats:
-        us = np.asarray(ns, dtype=float) / 1000.0
-        p50, p99 = np.percentile(us, [50, 99])
-        return cls(float(p50), float(p99), float(us.mean()))
 
 
 @dataclass
@@ -141,16 +126,8 @@ def time_calls(call: Callable[[dict[str, Any]], object], rows: Sequence[dict[str
     return Stats.of(out)
 
 
-def line(label: str, value: str, target: str = "") -> None:
-    print(f"{label:<44}{value:>14}{target:>20}")
-
-
 def stats_line(label: str, stats: Stats, target: str = "") -> None:
     print(f"{label:<33}{stats.p50:>10.1f}{stats.p99:>10.1f}{stats.mean:>10.1f}{target:>15}")
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 def training(n: int) -> TrainingResult:
@@ -366,7 +343,7 @@ def main() -> None:
     single(result, frame.iloc[: args.slice_events], args.online_events, args.explain_events)
     gc.collect()
     batch(result, frame, simulate_s)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_mib = peak_rss_mib()
     print("=" * WIDTH)
     line("peak RSS (MiB)", f"{peak_mib:,.0f}")
     line("load average at end (1 min)", f"{os.getloadavg()[0]:.2f}")

@@ -91,8 +91,7 @@ def main() -> None:
     memory_runs, redis_runs = [], []
     for round_ in range(args.rounds):
         memory, expected = timed(features, features.new_store(), rows, args.warmup)
-        prefix = f"fgbench:{uuid.uuid4().hex[:10]}:"
-        store = features.new_store(f"{args.url}?key_prefix={prefix}&socket_timeout=2")
+        store = features.new_store(f"{args.url}?key_prefix={_prefix()}&socket_timeout=2")
         assert isinstance(store, RedisStateStore)
         try:
             on_redis, got = timed(features, store, rows, args.warmup)
@@ -115,13 +114,8 @@ def main() -> None:
     )
     print(f"{'store':<28}{'p50 (us)':>12}{'p99 (us)':>12}{'mean (us)':>12}{'events/s':>12}")
     for name, runs in (("InMemoryStateStore", memory_runs), ("RedisStateStore", redis_runs)):
-        p50 = [np.percentile(r, 50) for r in runs]
-        p99 = [np.percentile(r, 99) for r in runs]
-        mean = [r.mean() for r in runs]
-        print(
-            f"{name:<28}{min(p50):>5.0f}-{max(p50):<6.0f}{min(p99):>5.0f}-{max(p99):<6.0f}"
-            f"{min(mean):>5.0f}-{max(mean):<6.0f}{1e6 / np.mean(mean):>12,.0f}"
-        )
+        mean = np.mean([r.mean() for r in runs])
+        print(f"{_ranges(name, runs)}{1e6 / mean:>12,.0f}")
     ratios = [
         np.percentile(r, 50) / np.percentile(m, 50)
         for r, m in zip(redis_runs, memory_runs, strict=True)
@@ -149,13 +143,18 @@ def behaviour_timings(rows: list[dict[str, object]], args: argparse.Namespace) -
     print("behaviour baselines per event (same events, answers equal)")
     print(f"{'store':<28}{'p50 (us)':>12}{'p99 (us)':>12}{'mean (us)':>12}")
     for name, runs in (("InMemoryDailyStore", memory_runs), ("RedisDailyStore", redis_runs)):
-        p50 = [np.percentile(r, 50) for r in runs]
-        p99 = [np.percentile(r, 99) for r in runs]
-        mean = [r.mean() for r in runs]
-        print(
-            f"{name:<28}{min(p50):>5.0f}-{max(p50):<6.0f}{min(p99):>5.0f}-{max(p99):<6.0f}"
-            f"{min(mean):>5.0f}-{max(mean):<6.0f}"
-        )
+        print(_ranges(name, runs))
+
+
+def _ranges(name: str, runs: list[np.ndarray]) -> str:
+    """``name``, then the lowest-highest p50, p99 and mean over the rounds (us)."""
+    p50 = [np.percentile(r, 50) for r in runs]
+    p99 = [np.percentile(r, 99) for r in runs]
+    mean = [r.mean() for r in runs]
+    return (
+        f"{name:<28}{min(p50):>5.0f}-{max(p50):<6.0f}{min(p99):>5.0f}-{max(p99):<6.0f}"
+        f"{min(mean):>5.0f}-{max(mean):<6.0f}"
+    )
 
 
 def _same(a: list[dict[str, object]], b: list[dict[str, object]]) -> bool:

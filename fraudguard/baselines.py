@@ -33,7 +33,9 @@ def rules_only_scores(
     # A file may carry feature columns of its own (an earlier export): the ones computed
     # here replace them, so no column appears twice.
     events = frame.drop(columns=list(extractor.specs), errors="ignore")
-    features = extractor.extract_many(events) if features is None else features
+    # Feedback rules count the file's own fraud labels from when each was known, as
+    # training does: without them a rules baseline could never fire them.
+    features = extractor.extract_labelled(events) if features is None else features
     events = events.drop(columns=features.columns, errors="ignore")
     evaluation = rules.evaluate_frame(pd.concat([events, features], axis=1))
     base = np.array(

@@ -323,7 +323,8 @@ def validate_command(
         str,
         typer.Option(
             help="raw_history (labelled training data, backtests), feature_frame (model "
-            "input), batch_input (bulk scoring input, no labels) or outcomes (an outcome file)."
+            "input), batch_input (bulk scoring input, no labels), outcomes (an outcome file) "
+            "or log_history (a training set rebuilt from the decision log)."
         ),
     ] = "raw_history",
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -801,6 +802,8 @@ def _propose_model(version: str, rationale: str, key: str | None) -> None:
                     f"recall@review {scores.recall_at_review}  flagged {scores.flagged} "
                     f"of {evaluation.rows}"
                 )
+    for warning in proposed.warnings:
+        typer.echo(f"  warning: {warning}", err=True)
     typer.echo(
         f"proposed {version} as model version {proposed.number}: live once another approver "
         "or admin approves and activates it"
@@ -901,13 +904,7 @@ def _decide(
         raise InputError("every decision says why", [FieldProblem("--comment", "give a comment")])
     current = control.get(kind, number)
     request = DecisionRequest(revision=current.revision, comment=comment)
-    method = {
-        "approve": control.approve,
-        "reject": control.reject,
-        "activate": control.activate,
-        "rollback": control.rollback,
-    }[action]
-    result = method(kind, number, request, actor)
+    result = control.decide(action, kind, number, request, actor)
     _echo_version(result)
     if result.rollback is not None:
         typer.echo(

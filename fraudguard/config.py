@@ -70,9 +70,10 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description="How often each worker polls the database for the rule pack and model "
-        "change control made live, and reports its shadow counts (0 = never: activations "
-        "reach a worker at its next start). A version that does not compile or load here is "
-        "logged; the last good one stays live.",
+        "change control made live, reports its shadow counts and reads the fraud reports "
+        "stored since into its feedback features (0 = never: activations and reports from "
+        "elsewhere reach a worker at its next start). A version that does not compile or "
+        "load here is logged; the last good one stays live.",
     )
     rules_path: Path | None = Field(
         default=None,
@@ -109,7 +110,8 @@ class Settings(BaseSettings):
         default=False,
         description="Serve a model fitted on other reference data than the files above "
         "(its manifest's `reference_version` is not the loaded files' version). Off: such a "
-        "model is refused at start, hot reload and activation; the service scores without "
+        "model is refused at start, hot reload and activation (change control refuses to "
+        "approve it); the service scores without "
         "it (degraded) and `/readyz` answers 503 naming both versions until a model "
         "trained on these files is promoted. On: it is served and `/readyz` carries the "
         "mismatch as a warning.",

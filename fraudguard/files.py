@@ -21,6 +21,7 @@ __all__ = [
     "OUTCOME_NUMBER_COLUMNS",
     "TEXT_COLUMNS",
     "event_file_format",
+    "identifiers_as_text",
     "read_events",
     "read_outcomes",
     "read_records",
@@ -84,6 +85,12 @@ def read_events(path: Path | str) -> pd.DataFrame:
         raise DataFileError(
             f"cannot read {source}: not a valid CSV or Parquet event file ({type(exc).__name__})"
         ) from None
+    return identifiers_as_text(frame)
+
+
+def identifiers_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its :data:`TEXT_COLUMNS` stored as integers (as a Parquet writer may
+    have typed them) turned back into text, in place; returns the frame."""
     for column in TEXT_COLUMNS:
         if column in frame and pd.api.types.is_integer_dtype(frame[column].dtype):
             frame[column] = frame[column].astype("str")

@@ -44,7 +44,7 @@ from fraudguard.auth.keys import ApiKeyStore
 from fraudguard.config import Settings, get_settings
 from fraudguard.decisions import Decide, DecisionLog, decision_writer
 from fraudguard.exceptions import FraudGuardError
-from fraudguard.outcomes import load_label_policy
+from fraudguard.outcomes import FeedbackCatchUp, LabelPolicy, load_label_policy
 from fraudguard.privacy import redact
 from fraudguard.schema import (
     BatchScoreRequest,
@@ -187,6 +187,29 @@ async def _watch(services: Services, interval_s: float, refresh: Callable[[], bo
             _log.exception("reload check failed")
 
 
+async def _catch_up_feedback(catch_up: FeedbackCatchUp, interval_s: float) -> None:
+    """Bring the feedback store up to the log's fraud reports, however they were stored
+    (another worker, ``fraudguard outcomes import``), off the request path."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(catch_up.step)
+        except Exception:  # the loop must outlive any one bad step
+            _log.exception("feedback catch-up failed")
+
+
+def _feedback_catch_up(services: Services, policy: LabelPolicy) -> FeedbackCatchUp | None:
+    """The scorer's feedback store warmed from the log (a restart forgets no report)."""
+    scorer = services.scorer
+    feedback, store = scorer.extractor.feedback, scorer.state.feedback
+    if feedback is None or store is None:
+        return None
+    catch_up = FeedbackCatchUp(services.log.engine, policy, feedback, store)
+    catch_up.step()
+    services.metrics.follow_feedback(lambda: catch_up.caught_up_at)
+    return catch_up
+
+
 #: Routes that read their JSON body themselves (for 413/415 and per-item batch errors):
 #: their request schema is added to the OpenAPI document here.
 _REQUEST_BODIES: dict[str, type[BaseModel]] = {
@@ -264,6 +287,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         services, key_store = await run_in_threadpool(start)
         app.state.services = services
+        catch_up = await run_in_threadpool(_feedback_catch_up, services, label_policy)
+        app.state.feedback_catch_up = catch_up
         # The live rule pack and model are the ones change control activated (seeded from
         # what the scorer loaded at first start), on every worker.
         changes = await run_in_threadpool(start_change_control, services)
@@ -286,6 +311,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     _watch(services, settings.reload_interval_s, changes.activator.sync)
                 )
             )
+            if catch_up is not None:
+                tasks.append(
+                    asyncio.create_task(_catch_up_feedback(catch_up, settings.reload_interval_s))
+                )
         try:
             yield
         finally:
@@ -296,6 +325,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             services.log.close()
             app.state.services = None
             app.state.changes = None
+            app.state.feedback_catch_up = None
             thaw(thresholds)
 
     app = FastAPI(

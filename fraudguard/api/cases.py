@@ -8,14 +8,13 @@ also carry the keyed hashes (:data:`~fraudguard.cases.PSEUDONYM_COLUMNS`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import pydantic
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import AwareDatetime
 
-from fraudguard.api.deps import JsonBody, RequireRole, ServicesDep
+from fraudguard.api.deps import JsonBody, RequireRole, ServicesDep, json_response, parse_body
 from fraudguard.api.feedback import feed_back_disposition
 from fraudguard.api.schemas import ErrorBody
 from fraudguard.auth import ApiKey, Role
@@ -33,8 +32,6 @@ from fraudguard.cases import (
     TransitionRequest,
     audit_trail,
 )
-from fraudguard.exceptions import InputError
-from fraudguard.schema import field_problems
 
 __all__ = [
     "ACTING_ROLES",
@@ -101,18 +98,6 @@ def case_service(request: Request, services: ServicesDep) -> CaseService:
 
 
 CasesDep = Annotated[CaseService, Depends(case_service)]
-M = TypeVar("M", bound=pydantic.BaseModel)
-
-
-def _parse(model: type[M], body: dict[str, Any], what: str) -> M:
-    try:
-        return model.model_validate(body)
-    except pydantic.ValidationError as exc:
-        raise InputError(f"the {what} is invalid", field_problems(exc)) from None
-
-
-def _json(model: pydantic.BaseModel) -> Response:
-    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.get("/v1/cases", response_model=CasePage, responses=_ERRORS, summary="List cases")
@@ -121,7 +106,7 @@ def list_cases(
 ) -> Response:
     """The queue: filter by status (repeat or comma-separate), family, decision, platform,
     assignee (``none`` = unassigned), opening time and score; sort; page."""
-    return _json(cases.list_cases(query))
+    return json_response(cases.list_cases(query))
 
 
 @router.get(
@@ -154,13 +139,13 @@ def dashboard(
     days: Annotated[int, Query(ge=1, le=366)] = 14,
 ) -> Response:
     """Flag volume by family per day, the review backlog, false-positive rate per rule."""
-    return _json(cases.dashboard(days))
+    return json_response(cases.dashboard(days))
 
 
 @router.get("/v1/cases/{case_id}", response_model=CaseDetail, responses=_ERRORS, summary="One case")
 def get_case(case_id: str, cases: CasesDep, actor: CaseReader) -> Response:
     """The full decision, why it was flagged, linked cases and the history; audited."""
-    return _json(cases.get_case(case_id, actor))
+    return json_response(cases.get_case(case_id, actor))
 
 
 @router.get(
@@ -179,8 +164,8 @@ def case_history(case_id: str, cases: CasesDep, _actor: CaseReader) -> list[Audi
 def assign_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor) -> Response:
     """``{"assignee": "name"}`` or ``{"assignee": null}``; assigning an open case starts
     its review."""
-    request = _parse(AssignRequest, body, "assignment")
-    return _json(cases.assign(case_id, request.assignee, actor))
+    request = parse_body(AssignRequest, body, "assignment")
+    return json_response(cases.assign(case_id, request.assignee, actor))
 
 
 @router.post(
@@ -191,8 +176,8 @@ def assign_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor)
 )
 def transition_case(case_id: str, body: JsonBody, cases: CasesDep, actor: CaseActor) -> Response:
     """``{"status": "escalated", "comment": "..."}``; 409 for a move the workflow forbids."""
-    request = _parse(TransitionRequest, body, "transition")
-    return _json(cases.transition(case_id, request, actor))
+    request = parse_body(TransitionRequest, body, "transition")
+    return json_response(cases.transition(case_id, request, actor))
 
 
 @router.post(
@@ -208,10 +193,10 @@ def dispose_case(
     "..."}``; ``false_positive`` and ``needs_info`` take no typology. The comment is required.
     A confirmed fraud counts in the feedback features of later orders sharing its platform,
     promotion code, device, instrument or payer."""
-    request = _parse(DispositionRequest, body, "disposition")
+    request = parse_body(DispositionRequest, body, "disposition")
     detail = cases.dispose(case_id, request, actor)
     feed_back_disposition(services.scorer, cases.engine, detail)
-    return _json(detail)
+    return json_response(detail)
 
 
 @router.get("/v1/audit", response_model=list[AuditEntry], responses=_ERRORS, summary="Audit trail")

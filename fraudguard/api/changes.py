@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import pydantic
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -20,11 +20,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from fraudguard.api.cases import RequireActor
-from fraudguard.api.deps import JsonBody, Services
+from fraudguard.api.deps import JsonBody, Services, json_response, parse_body
 from fraudguard.api.schemas import ErrorBody
 from fraudguard.auth import Role
 from fraudguard.cases import Actor
 from fraudguard.changes import (
+    DECISIONS,
     Activator,
     ChangeControl,
     ChangeDetail,
@@ -43,7 +44,6 @@ from fraudguard.changes import (
 )
 from fraudguard.exceptions import FieldProblem, InputError, NotFoundError, UnavailableError
 from fraudguard.models import ModelRegistry
-from fraudguard.schema import field_problems
 
 __all__ = [
     "AUTHOR_KEYS",
@@ -69,7 +69,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 503)
 }
 Number = Annotated[int, Path(ge=1, le=2**31 - 1, description="The version's number.")]
-M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 @dataclass
@@ -82,7 +81,8 @@ class ChangeServices:
 
 def start_change_control(services: Services) -> ChangeServices:
     """Change control over the decision log's database, compiling packs against the
-    scorer's features and lists; this worker seeds (first start) and runs what is live."""
+    scorer's features and lists and checking models against its reference data; this
+    worker seeds (first start) and runs what is live."""
     scorer = services.scorer
     settings = scorer.settings
     control = ChangeControl(
@@ -90,6 +90,7 @@ def start_change_control(services: Services) -> ChangeServices:
         PackCompiler(scorer.rules.features, scorer.rules.lists),
         ModelRegistry(settings.resolved_model_registry),
         ChangeSettings.from_settings(settings),
+        scorer.reference_mismatch,
     )
     activator = Activator(control, scorer)
     activator.start()
@@ -106,7 +107,7 @@ REQUEST_BODIES: dict[tuple[str, str], type[pydantic.BaseModel]] = {
     **{
         (f"/v1/{kind}/{{number}}/{action}", "post"): DecisionRequest
         for kind in ("rulesets", "models")
-        for action in ("approve", "reject", "activate", "rollback")
+        for action in DECISIONS
     },
 }
 
@@ -127,26 +128,6 @@ Decider = Annotated[Actor, Depends(RequireActor(*DECIDER_KEYS))]
 RollbackAsker = Annotated[Actor, Depends(RequireActor(*READER_KEYS))]
 
 
-def _parse(model: type[M], body: dict[str, Any], what: str) -> M:
-    try:
-        return model.model_validate(body)
-    except pydantic.ValidationError as exc:
-        raise InputError(f"the {what} is invalid", field_problems(exc)) from None
-
-
-def _json(model: pydantic.BaseModel, status_code: int = 200) -> Response:
-    headers = {}
-    etag = getattr(model, "etag", None)
-    if isinstance(etag, str):
-        headers["ETag"] = etag
-    return Response(
-        model.model_dump_json(),
-        status_code=status_code,
-        media_type="application/json",
-        headers=headers,
-    )
-
-
 def _sync(request: Request, changes: ChangeServices) -> None:
     """Run what is now live on this worker at once (the others follow within their reload
     interval), and say so in the metrics."""
@@ -154,6 +135,15 @@ def _sync(request: Request, changes: ChangeServices) -> None:
         services = request.app.state.services
         if services is not None:
             services.metrics.set_model(services.scorer.model_version, services.scorer.rules.version)
+
+
+#: What a 422 calls each decision's body: ``the approval is invalid``.
+_DECISION_NOUNS = {
+    "approve": "approval",
+    "reject": "rejection",
+    "activate": "activation",
+    "rollback": "rollback",
+}
 
 
 def _decide(
@@ -165,17 +155,11 @@ def _decide(
     actor: Actor,
     action: str,
 ) -> Response:
-    decision = _parse(DecisionRequest, body, action)
-    handler = {
-        "approval": changes.control.approve,
-        "rejection": changes.control.reject,
-        "activation": changes.control.activate,
-        "rollback": changes.control.rollback,
-    }[action]
-    result = handler(kind, number, decision, actor)
+    decision = parse_body(DecisionRequest, body, _DECISION_NOUNS[action])
+    result = changes.control.decide(action, kind, number, decision, actor)
     if result.state is ChangeState.ACTIVE:
         _sync(request, changes)
-    return _json(result)
+    return json_response(result)
 
 
 def _diff(changes: ChangeServices, kind: ChangeKind, number: int, against: int | None) -> Response:
@@ -187,7 +171,7 @@ def _diff(changes: ChangeServices, kind: ChangeKind, number: int, against: int |
             raise InputError(
                 "nothing to compare with", [FieldProblem("against", "give a version number")]
             )
-    return _json(changes.control.diff(kind, against, number))
+    return json_response(changes.control.diff(kind, against, number))
 
 
 # --- the shape both kinds share ------------------------------------------------------------
@@ -244,10 +228,10 @@ def _reading(slot: _Slot) -> None:
         version = changes.control.active(slot.kind)
         if version is None:
             raise NotFoundError(f"no {slot.missing} is active yet")
-        return _json(version)
+        return json_response(version)
 
     def detail(number: Number, changes: ChangesDep, _actor: Reader) -> Response:
-        return _json(changes.control.detail(slot.kind, number))
+        return json_response(changes.control.detail(slot.kind, number))
 
     _route(slot, "active", "/active", active, response_model=ChangeVersion)
     _route(slot, "get", "/{number}", detail, response_model=ChangeDetail)
@@ -255,9 +239,9 @@ def _reading(slot: _Slot) -> None:
 
 def _deciding(slot: _Slot) -> None:
     decisions = {
-        "approve": _decision(slot.kind, "approval"),
-        "reject": _decision(slot.kind, "rejection"),
-        "activate": _decision(slot.kind, "activation"),
+        "approve": _decision(slot.kind, "approve"),
+        "reject": _decision(slot.kind, "reject"),
+        "activate": _decision(slot.kind, "activate"),
         "rollback": _rollback(slot.kind),
     }
     for action, endpoint in decisions.items():
@@ -336,6 +320,13 @@ _MODELS = _Slot(
     },
     docs={
         "list": "Models put forward under change control, newest first.",
+        "get": "Evidence, decisions and history; ``warnings`` names a model fitted on other "
+        "reference data.",
+        "approve": "Never one's own (403 ``four_eyes``); a model fitted on other reference "
+        "data than this\ndeployment loads is 409 ``reference_mismatch`` unless "
+        "FRAUDGUARD_ALLOW_REFERENCE_MISMATCH.",
+        "activate": "Every worker serves it within its reload interval; 409 "
+        "``reference_mismatch`` as for approval.",
         "diff": "Their manifests side by side.",
     },
 )
@@ -356,8 +347,8 @@ _listing(_RULESETS)
 def draft_ruleset(body: JsonBody, changes: ChangesDep, actor: Author) -> Response:
     """``{"content": "<YAML of one rule file>", "rationale": "..."}``: the whole pack as it
     would be live. It must compile: a 422 names rule, line and field otherwise."""
-    request = _parse(DraftRequest, body, "draft")
-    return _json(changes.control.draft(request, actor), 201)
+    request = parse_body(DraftRequest, body, "draft")
+    return json_response(changes.control.draft(request, actor), 201)
 
 
 _reading(_RULESETS)
@@ -389,8 +380,8 @@ def ruleset_content(number: Number, changes: ChangesDep, _actor: Reader) -> Resp
 )
 def edit_ruleset(number: Number, body: JsonBody, changes: ChangesDep, actor: Author) -> Response:
     """``{"revision": 1, "content": "...", "rationale": "..."}`` (its author only)."""
-    request = _parse(EditRequest, body, "edit")
-    return _json(changes.control.edit(number, request, actor))
+    request = parse_body(EditRequest, body, "edit")
+    return json_response(changes.control.edit(number, request, actor))
 
 
 @router.post(
@@ -403,8 +394,8 @@ def propose_ruleset(number: Number, body: JsonBody, changes: ChangesDep, actor: 
     """``{"revision": 1, "shadow": false, "days": 30}``: freezes the draft, validates it and
     backtests it on the decision log against the active pack (seconds per million orders);
     ``shadow`` also runs it beside the live pack on live traffic until it is decided."""
-    request = _parse(ProposeRequest, body, "proposal")
-    return _json(changes.control.propose(number, request, actor))
+    request = parse_body(ProposeRequest, body, "proposal")
+    return json_response(changes.control.propose(number, request, actor))
 
 
 _deciding(_RULESETS)
@@ -432,9 +423,10 @@ _listing(_MODELS)
 )
 def propose_model(body: JsonBody, changes: ChangesDep, actor: Author) -> Response:
     """``{"model_version": "hgb-2026-12-01-1", "rationale": "..."}``: verified, then scored
-    with the active model on the same held-out window."""
-    request = _parse(ModelProposalRequest, body, "model proposal")
-    return _json(changes.control.propose_model(request, actor), 201)
+    with the active model on the same held-out window. A model fitted on other reference
+    data than this deployment loads is proposed with a line in ``warnings``."""
+    request = parse_body(ModelProposalRequest, body, "model proposal")
+    return json_response(changes.control.propose_model(request, actor), 201)
 
 
 @router.get(

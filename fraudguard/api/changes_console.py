@@ -27,6 +27,7 @@ from fraudguard.cases import Actor
 from fraudguard.changes import (
     AUTHOR_ROLES,
     DECIDER_ROLES,
+    DECISIONS,
     ChangeDetail,
     ChangeKind,
     ChangeState,
@@ -44,7 +45,7 @@ __all__ = ["CONSOLE_ROLES", "router"]
 CONSOLE_ROLES = frozenset({"analyst", "approver", "admin"})
 _KINDS = {"rulesets": ChangeKind.RULESET, "models": ChangeKind.MODEL}
 _PATHS = {kind: path for path, kind in _KINDS.items()}
-_ACTIONS = ("propose", "approve", "reject", "activate", "rollback")
+_ACTIONS = ("propose", *DECISIONS)
 
 router = APIRouter(prefix="/console/changes", include_in_schema=False)
 
@@ -370,10 +371,4 @@ def _action(
         proposal = ProposeRequest.model_validate(body)
         return lambda actor: control.propose(number, proposal, actor)
     decision = DecisionRequest.model_validate({"revision": int(revision), "comment": comment})
-    method = {
-        "approve": control.approve,
-        "reject": control.reject,
-        "activate": control.activate,
-        "rollback": control.rollback,
-    }[action]
-    return lambda actor: method(kind, number, decision, actor)
+    return lambda actor: control.decide(action, kind, number, decision, actor)

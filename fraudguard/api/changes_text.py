@@ -123,6 +123,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "examples": ("Changed orders (largest first)", "改变的订单(金额从大到小)"),
     "notes": ("Notes", "说明"),
+    "warnings": ("Read before deciding", "决策前请阅读"),
     "shadow_results": ("Shadow on live traffic", "实时流量影子运行"),
     "shadow_none": ("No order seen in shadow yet.", "影子运行尚未处理订单。"),
     "workers": ("Workers", "节点数"),

@@ -1,4 +1,5 @@
-"""The app's services and the ``Annotated`` dependency aliases routes ask for."""
+"""The app's services, the ``Annotated`` dependency aliases routes ask for, and how a
+route reads its JSON body and answers with a model."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
+import pydantic
 from fastapi import Depends, Header, Request
+from fastapi.responses import Response
 
 from fraudguard.api.exceptions import PayloadTooLargeError, UnsupportedMediaTypeError
 from fraudguard.api.metrics import ServiceMetrics
@@ -17,7 +20,7 @@ from fraudguard.api.ratelimit import KeyRateLimiter
 from fraudguard.auth import ApiKey, ApiKeys, Role
 from fraudguard.decisions import DecisionLog, DecisionWriter, LoopDecisionWriter, Recorded
 from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, UnavailableError
-from fraudguard.schema import Decision, RechargeEvent
+from fraudguard.schema import Decision, RechargeEvent, field_problems
 from fraudguard.scoring import Scorer
 
 __all__ = [
@@ -36,6 +39,8 @@ __all__ = [
     "check_body_size",
     "check_json_headers",
     "decode_json_object",
+    "json_response",
+    "parse_body",
 ]
 
 #: Largest request body accepted (a full batch of 500 events fits easily).
@@ -298,3 +303,26 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 
 JsonBody = Annotated[dict[str, Any], Depends(json_body)]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def parse_body(model: type[M], body: dict[str, Any], what: str) -> M:
+    """``body`` (a :data:`JsonBody`) as ``model``; a 422 ``the <what> is invalid`` naming
+    each bad field otherwise."""
+    try:
+        return model.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise InputError(f"the {what} is invalid", field_problems(exc)) from None
+
+
+def json_response(model: pydantic.BaseModel, status_code: int = 200) -> Response:
+    """``model`` as the JSON answer, with its ``ETag`` when it has one (a change-control
+    version): serialised by pydantic once, not validated again by FastAPI."""
+    etag = getattr(model, "etag", None)
+    return Response(
+        model.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": etag} if isinstance(etag, str) else None,
+    )

@@ -3,8 +3,8 @@
 feedback store (:mod:`fraudguard.features.feedback`) within the same request.
 
 The outcome or disposition is already committed when this runs: a feedback store that is
-down is logged and never fails the request (the report is in the log, and a training set
-rebuilt from it counts it).
+down is logged and never fails the request (the report is in the log: each worker's
+catch-up, :class:`~fraudguard.outcomes.FeedbackCatchUp`, records it at its next round).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def feed_back_outcomes(
 ) -> int:
     """Record the newly stored fraud outcomes among ``results`` on matched orders (a
     re-posted outcome is not new, so it never counts twice). Returns how many counted."""
-    feedback, store = scorer.extractor.feedback, scorer.feedback_store
+    feedback, store = scorer.extractor.feedback, scorer.state.feedback
     ids = [
         r.outcome_id for r in results if r.created and r.matched and r.kind in policy.fraud_kinds
     ]
@@ -49,7 +49,7 @@ def feed_back_outcomes(
 
 def feed_back_disposition(scorer: Scorer, engine: Engine, case: CaseDetail) -> int:
     """Record a ``confirmed_fraud`` disposition just made on ``case``."""
-    feedback, store = scorer.extractor.feedback, scorer.feedback_store
+    feedback, store = scorer.extractor.feedback, scorer.state.feedback
     if (
         feedback is None
         or store is None

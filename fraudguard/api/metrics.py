@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
@@ -41,6 +43,12 @@ class ServiceMetrics:
             "1 while scoring degraded: no model, or the velocity state store is down",
             registry=self.registry,
         )
+        self.feedback_behind = Gauge(
+            "fraudguard_feedback_behind_seconds",
+            "Seconds since the feedback store last caught up with the log's fraud reports "
+            "(NaN until it is first warmed)",
+            registry=self.registry,
+        )
 
     def set_model(self, version: str | None, ruleset_version: str) -> None:
         self.model.info({"version": version or "none", "ruleset_version": ruleset_version})
@@ -48,6 +56,15 @@ class ServiceMetrics:
     def follow_degraded(self, degraded: Callable[[], bool]) -> None:
         """Read ``degraded()`` at every scrape, so a store outage shows as it happens."""
         self.degraded.set_function(lambda: 1.0 if degraded() else 0.0)
+
+    def follow_feedback(self, caught_up_at: Callable[[], datetime | None]) -> None:
+        """Read ``caught_up_at()`` at every scrape: a catch-up that keeps failing shows."""
+
+        def behind() -> float:
+            at = caught_up_at()
+            return math.nan if at is None else (datetime.now(UTC) - at).total_seconds()
+
+        self.feedback_behind.set_function(behind)
 
     def observe_rules(self, evaluation: RuleEvaluation) -> None:
         for hit in evaluation.hits:

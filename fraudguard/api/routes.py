@@ -171,7 +171,7 @@ def readyz(scorer: ScorerDep, log: LogDep) -> JSONResponse:
         model_version=scorer.model_version,
         ruleset_version=scorer.rules.version,
         rules=len(scorer.rules.current),
-        store=type(scorer.store).__name__,
+        store=type(scorer.state.velocity).__name__,
         database=database,
         failure_policy=str(scorer.settings.failure_policy),
         reference_version=scorer.reference.features_version,

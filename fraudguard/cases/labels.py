@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from fraudguard.cases.enums import AuditAction, Disposition
 from fraudguard.cases.schemas import case_label
-from fraudguard.db import AuditRow, CaseRow, create_db_engine
+from fraudguard.db import AuditRow, CaseRow, engine_for
 from fraudguard.exceptions import FieldProblem, InputError
 
 __all__ = ["LABEL_COLUMNS", "export_labels", "record_export"]
@@ -56,12 +56,6 @@ def export_labels(
         problems.append(FieldProblem("until", "must be after since"))
     if problems:
         raise InputError("the label period is invalid", problems)
-    own = isinstance(database_url_or_engine, str)
-    engine = (
-        create_db_engine(database_url_or_engine)
-        if isinstance(database_url_or_engine, str)
-        else database_url_or_engine
-    )
     statement = (
         select(
             CaseRow.id,
@@ -77,12 +71,8 @@ def export_labels(
         statement = statement.where(CaseRow.disposed_at >= since)
     if until is not None:
         statement = statement.where(CaseRow.disposed_at < until)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(statement).all()
-    finally:
-        if own:
-            engine.dispose()
+    with engine_for(database_url_or_engine) as engine, engine.connect() as connection:
+        rows = connection.execute(statement).all()
     fraud = Disposition.CONFIRMED_FRAUD.value
     return pd.DataFrame(
         {

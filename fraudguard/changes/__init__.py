@@ -24,6 +24,7 @@ from fraudguard.changes.exceptions import (
     ChangeNotFoundError,
     ChangeStateError,
     FourEyesError,
+    ReferenceMismatchError,
     StaleRevisionError,
 )
 from fraudguard.changes.factory import key_actor, open_change_control, seed_defaults
@@ -49,6 +50,7 @@ from fraudguard.changes.schemas import (
 from fraudguard.changes.service import (
     AUTHOR_ROLES,
     DECIDER_ROLES,
+    DECISIONS,
     ChangeControl,
     ChangeSettings,
 )
@@ -56,6 +58,7 @@ from fraudguard.changes.service import (
 __all__ = [
     "AUTHOR_ROLES",
     "DECIDER_ROLES",
+    "DECISIONS",
     "TRANSITIONS",
     "ActivationConflictError",
     "Activator",
@@ -80,6 +83,7 @@ __all__ = [
     "ModelProposalRequest",
     "PackCompiler",
     "ProposeRequest",
+    "ReferenceMismatchError",
     "RuleDiff",
     "ShadowResults",
     "Slot",

@@ -9,6 +9,7 @@ __all__ = [
     "ChangeNotFoundError",
     "ChangeStateError",
     "FourEyesError",
+    "ReferenceMismatchError",
     "StaleRevisionError",
 ]
 
@@ -39,3 +40,10 @@ class FourEyesError(PermissionDeniedError):
     """The actor may not decide on their own change."""
 
     code = "four_eyes"
+
+
+class ReferenceMismatchError(ConflictError):
+    """A model fitted on other reference data than this deployment loads, which its workers
+    would refuse to serve (the operator has not allowed mismatches)."""
+
+    code = "reference_mismatch"

@@ -4,6 +4,7 @@ with the features, lists and model registry the service scores with."""
 from __future__ import annotations
 
 import getpass
+from functools import partial
 
 from sqlalchemy import Engine
 
@@ -15,7 +16,7 @@ from fraudguard.changes.service import ChangeControl, ChangeSettings
 from fraudguard.config import Settings
 from fraudguard.db import create_db_engine, upgrade_database
 from fraudguard.features import feature_specs
-from fraudguard.models import ModelRegistry
+from fraudguard.models import ModelRegistry, reference_mismatch
 from fraudguard.reference import ReferencePaths, load_reference
 from fraudguard.rules import DEFAULT_PACK_DIR, pack_text
 
@@ -24,8 +25,10 @@ __all__ = ["key_actor", "open_change_control", "seed_defaults"]
 
 def open_change_control(settings: Settings, engine: Engine | None = None) -> ChangeControl:
     """:class:`ChangeControl` over ``settings``' database (brought to the newest schema),
-    compiling packs against the configured reference data's features and lists."""
-    reference = load_reference(ReferencePaths.from_settings(settings))
+    compiling packs against the configured reference data's features and lists, and
+    checking models against that reference data as the service does."""
+    paths = ReferencePaths.from_settings(settings)
+    reference = load_reference(paths)
     kinds = {name: spec.kind for name, spec in feature_specs(reference).items()}
     if engine is None:
         engine = create_db_engine(settings.resolved_database_url, settings.sqlite_synchronous)
@@ -35,6 +38,11 @@ def open_change_control(settings: Settings, engine: Engine | None = None) -> Cha
         PackCompiler(kinds, reference.lists),
         ModelRegistry(settings.resolved_model_registry),
         ChangeSettings.from_settings(settings),
+        partial(
+            reference_mismatch,
+            serving_version=reference.features_version,
+            serving_overrides=paths.overrides(),
+        ),
     )
 
 

@@ -6,19 +6,16 @@ A million logged orders are ~4 GB of JSON. The features are taken out of each do
 the database (SQLite ``json_extract`` with every path at once: one parse per order;
 PostgreSQL ``jsonb``), so a short array per order crosses into Python, and the arrays of a
 slice are parsed as one JSON document. On SQLite the log is read in slices of rowids by two
-threads: the database's work (the parse) runs without the GIL, beside the other slice's
-Python work.
+threads (:func:`fraudguard.decisions.rowid_slices`): the database's work (the parse) runs
+without the GIL, beside the other slice's Python work.
 """
 
 from __future__ import annotations
 
-import gc
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from fraudguard.db import database_errors
-from fraudguard.exceptions import UnavailableError
+from fraudguard.decisions import collector_paused, rowid_slices, sqlite_time, streamed_slices
 from fraudguard.features.base import FeatureKind
 
 __all__ = ["LOGGED_COLUMNS", "LoggedOrders", "read_logged_orders"]
@@ -38,9 +35,6 @@ _BASE = (
     "transaction_id, created_at, outcome, score, model_version, ruleset_version, "
     "amount, paid_amount, channel, event_time"
 )
-#: Rowids per slice read by one thread on SQLite.
-_SLICE = 100_000
-_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -96,52 +90,17 @@ class _Slice:
 
 
 def _sqlite_slices(
-    engine: Engine, names: Sequence[str], since: str, until: str, limit: int
+    engine: Engine, names: Sequence[str], since: datetime, until: datetime, limit: int
 ) -> Iterator[_Slice]:
     """The window's rows, slice by slice in rowid order, two slices in flight."""
     statement = (
         f"SELECT {_BASE}, {_extracted('sqlite', names)} FROM decisions "  # noqa: S608
         "WHERE rowid >= ? AND rowid < ? AND created_at >= ? AND created_at < ?"
     )
-    with engine.connect() as connection:
-        low, high = connection.execute(text("SELECT min(rowid), max(rowid) FROM decisions")).one()
-    if low is None:
-        return
-
-    def read(start: int) -> _Slice:
-        # The driver's own cursor: a million rows through SQLAlchemy's Row objects cost
-        # seconds more; its errors are the decision log being away (503), as elsewhere.
-        try:
-            with engine.connect() as connection:
-                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    parameters = (start, start + _SLICE, since, until)
-                    rows = cursor.execute(statement, parameters).fetchall()
-                finally:
-                    cursor.close()
-        except sqlite3.Error as error:
-            raise UnavailableError(
-                f"the decision log could not be read: {type(error).__name__}"
-            ) from None
-        return _Slice.parse(rows, len(names))
-
-    starts = iter(range(low, high + 1, _SLICE))
-    taken = 0
-    with ThreadPoolExecutor(_THREADS, thread_name_prefix="logframe") as pool:
-        first = [next(starts, None) for _ in range(_THREADS)]
-        pending: list[Future[_Slice]] = [pool.submit(read, s) for s in first if s is not None]
-        while pending:
-            part = pending.pop(0).result()
-            taken += len(part.base[0])
-            if taken <= limit:
-                following = next(starts, None)
-                if following is not None:
-                    pending.append(pool.submit(read, following))
-            yield part
-            if taken > limit:
-                for future in pending:
-                    future.cancel()
-                return
+    window = (sqlite_time(since), sqlite_time(until))
+    return rowid_slices(
+        engine, statement, window, partial(_Slice.parse, width=len(names)), limit=limit
+    )
 
 
 def _other_slices(
@@ -152,12 +111,8 @@ def _other_slices(
         f"SELECT {_BASE}, {_extracted(engine.dialect.name, names)} FROM {source} "  # noqa: S608
         "WHERE created_at >= :since AND created_at < :until LIMIT :limit"
     )
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=_SLICE).execute(
-            statement, {"since": since, "until": until, "limit": limit + 1}
-        )
-        for chunk in result.partitions(_SLICE):
-            yield _Slice.parse([tuple(row) for row in chunk], len(names))
+    parameters = {"since": since, "until": until, "limit": limit + 1}
+    return streamed_slices(engine, statement, parameters, partial(_Slice.parse, width=len(names)))
 
 
 def _times(values: Sequence[Any]) -> pd.Series:
@@ -166,21 +121,6 @@ def _times(values: Sequence[Any]) -> pd.Series:
     if any(isinstance(v, str) for v in values[:1000]):
         return pd.to_datetime(series, utc=True, format="ISO8601")
     return pd.to_datetime(series, utc=True)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the log is read: the read makes tens of millions
-    of objects that hold no cycles, and the collector's passes over a growing heap cost
-    half as much again as the read itself (measured on a million orders). Only cyclic
-    collection waits; memory is freed as ever."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def read_logged_orders(
@@ -197,20 +137,9 @@ def read_logged_orders(
     for name in names:
         if not name.isidentifier() or not name.isascii():
             raise ValueError(f"not a feature name: {name!r}")
-    with database_errors(), _collector_paused():
-        if engine.dialect.name == "sqlite":
-            stored = "%Y-%m-%d %H:%M:%S.%f"  # fraudguard.db.UtcDateTime: naive UTC text
-            parts = list(
-                _sqlite_slices(
-                    engine,
-                    names,
-                    since.astimezone(UTC).strftime(stored),
-                    until.astimezone(UTC).strftime(stored),
-                    limit,
-                )
-            )
-        else:
-            parts = list(_other_slices(engine, names, since, until, limit))
+    with database_errors(), collector_paused():
+        slices = _sqlite_slices if engine.dialect.name == "sqlite" else _other_slices
+        parts = list(slices(engine, names, since, until, limit))
     base: list[list[Any]] = [[] for _ in range(10)]
     columns: list[list[Any]] = [[] for _ in names]
     for part in parts:

@@ -294,6 +294,11 @@ class ChangeVersion(ChangeSummary):
     activated_by: str | None
     retired_at: datetime | None
     rollback: PendingRollback | None
+    warnings: list[str] = Field(
+        default=[],
+        description="What a decider must know that the evidence does not say: a model "
+        "fitted on other reference data than this deployment loads (checked when read).",
+    )
 
 
 class ChangeDetail(ChangeVersion):

@@ -32,6 +32,7 @@ from fraudguard.changes.exceptions import ChangeStateError, FourEyesError, Stale
 from fraudguard.changes.labels import LABEL_SOURCE, known_labels
 from fraudguard.changes.model_evidence import evaluate_models
 from fraudguard.changes.packs import CONTENT, PackCompiler, diff_lines, diff_rules, pack_label
+from fraudguard.changes.reference import ReferenceCheck, mismatch_warning, refuse_mismatch
 from fraudguard.changes.schemas import (
     ChangeDetail,
     ChangeSummary,
@@ -58,12 +59,13 @@ from fraudguard.exceptions import (
     PermissionDeniedError,
     UnavailableError,
 )
-from fraudguard.models import LoadedModel, ModelRegistry
+from fraudguard.models import LoadedModel, ModelRegistry, ReferenceMismatch
 from fraudguard.rules import RuleSet
 
 __all__ = [
     "AUTHOR_ROLES",
     "DECIDER_ROLES",
+    "DECISIONS",
     "SYSTEM",
     "ChangeControl",
     "ChangeSettings",
@@ -77,6 +79,14 @@ AUTHOR_ROLES = frozenset({"analyst", "admin", "cli"})
 DECIDER_ROLES = frozenset({"approver", "admin"})
 #: The actor of what the service does by itself (the seed at first start).
 SYSTEM = Actor(id="system:seed", role="system")
+#: The decisions on a version, by the name :meth:`ChangeControl.decide` takes.
+DECISIONS = ("approve", "reject", "activate", "rollback")
+#: A version's columns with no rollback asked for (turned down, or done).
+_NO_ROLLBACK_ASKED: dict[str, Any] = {
+    "rollback_by": None,
+    "rollback_at": None,
+    "rollback_comment": None,
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,9 @@ class ChangeSettings:
     emergency_rollback: bool = False
     holdout_data: Path | None = None
     label_policy_path: Path | None = None
+    #: Models fitted on other reference data may be approved and activated (the workers
+    #: serve them too: ``FRAUDGUARD_ALLOW_REFERENCE_MISMATCH``).
+    allow_reference_mismatch: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChangeSettings:
@@ -97,6 +110,7 @@ class ChangeSettings:
             emergency_rollback=settings.change_emergency_rollback,
             holdout_data=settings.change_holdout_data or settings.bootstrap_data,
             label_policy_path=settings.label_policy_path,
+            allow_reference_mismatch=settings.allow_reference_mismatch,
         )
 
 
@@ -118,7 +132,11 @@ def _now() -> datetime:
 
 
 class ChangeControl:
-    """The workflow over one database. Thread-safe (every call is its own transaction)."""
+    """The workflow over one database. Thread-safe (every call is its own transaction).
+
+    ``reference`` compares a model's manifest with the reference data the deployment loads
+    (the scorer's :meth:`~fraudguard.scoring.Scorer.reference_mismatch`); without it models
+    are not checked."""
 
     def __init__(
         self,
@@ -126,11 +144,13 @@ class ChangeControl:
         compiler: PackCompiler,
         registry: ModelRegistry | None = None,
         settings: ChangeSettings | None = None,
+        reference: ReferenceCheck | None = None,
     ) -> None:
         self.engine = engine
         self.compiler = compiler
         self.registry = registry
         self.settings = settings or ChangeSettings()
+        self.reference = reference
         self.store = ChangeStore(engine)
         self.store.ensure_pointers()
         self._cached_thresholds = lru_cache(maxsize=64)(self._model_thresholds)
@@ -144,13 +164,13 @@ class ChangeControl:
         return [summary(row) for row in self.store.rows(kind, states)]
 
     def get(self, kind: ChangeKind, number: int) -> ChangeVersion:
-        return version(self.store.get(kind, number))
+        return self._version(self.store.get(kind, number))
 
     def detail(self, kind: ChangeKind, number: int) -> ChangeDetail:
         """A version with its content, running shadow results and audit history."""
         row = self.store.get(kind, number)
         return ChangeDetail(
-            **version(row).model_dump(exclude={"etag"}),
+            **self._version(row).model_dump(exclude={"etag"}),
             content=row.content,
             shadow_results=self.shadow(row),
             history=self.store.history(kind, number),
@@ -161,7 +181,36 @@ class ChangeControl:
 
     def active(self, kind: ChangeKind) -> ChangeVersion | None:
         row = self._active_row(kind)
-        return None if row is None else version(row)
+        return None if row is None else self._version(row)
+
+    def _version(self, row: ChangeVersionRow) -> ChangeVersion:
+        """The version with its warnings, checked now: the deployment's reference data may
+        have changed since the proposal."""
+        found = version(row)
+        if row.kind == ChangeKind.MODEL.value:
+            mismatch = self.reference_mismatch(row.content)
+            if mismatch is not None:
+                allowed = self.settings.allow_reference_mismatch
+                found.warnings = [mismatch_warning(mismatch, allowed)]
+        return found
+
+    def reference_mismatch(self, model_version: str) -> ReferenceMismatch | None:
+        """How the registered ``model_version`` was fitted on other reference data than this
+        deployment loads; ``None`` when it was not, or it cannot be told."""
+        if self.reference is None or self.registry is None:
+            return None
+        try:
+            manifest = self.registry.manifest(model_version)
+        except FraudGuardError:
+            return None
+        return self.reference(manifest)
+
+    def _refuse_mismatch(self, row: ChangeVersionRow, what: str) -> None:
+        if row.kind != ChangeKind.MODEL.value or self.settings.allow_reference_mismatch:
+            return
+        mismatch = self.reference_mismatch(row.content)
+        if mismatch is not None:
+            raise refuse_mismatch(mismatch, row.number, what)
 
     def _active_row(self, kind: ChangeKind) -> ChangeVersionRow | None:
         pointer = self.store.pointers()[kind.slot]
@@ -451,13 +500,12 @@ class ChangeControl:
             evidence=evidence.model_dump(mode="json"),
             based_on=None if active_row is None else active_row.number,
         )
-        audit = Audit(
-            actor.id,
-            actor.role,
-            AuditAction.CHANGE_PROPOSE,
-            {"model_version": request.model_version},
-        )
-        return version(self.store.insert(ChangeKind.MODEL, values, audit))
+        details: dict[str, Any] = {"model_version": request.model_version}
+        mismatch = None if self.reference is None else self.reference(candidate.manifest)
+        if mismatch is not None:  # on the record: it was put forward knowing
+            details["reference_mismatch"] = mismatch.describe()
+        audit = Audit(actor.id, actor.role, AuditAction.CHANGE_PROPOSE, details)
+        return self._version(self.store.insert(ChangeKind.MODEL, values, audit))
 
     def _registry(self) -> ModelRegistry:
         if self.registry is None:
@@ -487,6 +535,18 @@ class ChangeControl:
 
     # --- decisions --------------------------------------------------------------------------
 
+    def decide(
+        self, action: str, kind: ChangeKind, number: int, request: DecisionRequest, actor: Actor
+    ) -> ChangeVersion:
+        """One of :data:`DECISIONS` by its name (the API's, the console's and the CLI's)."""
+        methods = {
+            "approve": self.approve,
+            "reject": self.reject,
+            "activate": self.activate,
+            "rollback": self.rollback,
+        }
+        return methods[action](kind, number, request, actor)
+
     def approve(
         self, kind: ChangeKind, number: int, request: DecisionRequest, actor: Actor
     ) -> ChangeVersion:
@@ -499,6 +559,7 @@ class ChangeControl:
                 [FieldProblem("actor", "the author of a change cannot approve it")],
             )
         self._expect(row, request.revision, [ChangeState.PROPOSED], "approved")
+        self._refuse_mismatch(row, "approved")
         now = _now()
         values = {
             "state": ChangeState.APPROVED.value,
@@ -530,11 +591,7 @@ class ChangeControl:
         audit = Audit(actor.id, actor.role, AuditAction.CHANGE_REJECT, {"comment": request.comment})
         if row.state == ChangeState.RETIRED.value and row.rollback_by is not None:
             states = [ChangeState.RETIRED]
-            values: dict[str, Any] = {
-                "rollback_by": None,
-                "rollback_at": None,
-                "rollback_comment": None,
-            }
+            values: dict[str, Any] = dict(_NO_ROLLBACK_ASKED)
             audit = Audit(
                 actor.id,
                 actor.role,
@@ -633,14 +690,13 @@ class ChangeControl:
             self.compiler.compile(row.content)  # what every worker will compile must compile
         else:
             self._load_model(row.content, "model_version")
+            self._refuse_mismatch(row, "made live")
         values = {
             "state": ChangeState.ACTIVE.value,
             "activated_by": actor.id,
             "activated_at": _now(),
             "retired_at": None,
-            "rollback_by": None,
-            "rollback_at": None,
-            "rollback_comment": None,
+            **_NO_ROLLBACK_ASKED,
         }
         audit = Audit(
             actor.id,

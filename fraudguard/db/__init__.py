@@ -7,7 +7,7 @@ import SQLAlchemy.
 """
 
 from fraudguard.db.changes import ChangePointerRow, ChangeVersionRow, ShadowTallyRow
-from fraudguard.db.engine import create_db_engine, database_errors, sqlite_file
+from fraudguard.db.engine import create_db_engine, database_errors, engine_for, sqlite_file
 from fraudguard.db.models import (
     ApiKeyRow,
     AuditRow,
@@ -38,6 +38,7 @@ __all__ = [
     "create_db_engine",
     "current_revision",
     "database_errors",
+    "engine_for",
     "head_revision",
     "metadata",
     "sqlite_file",

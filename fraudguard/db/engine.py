@@ -16,7 +16,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from fraudguard.exceptions import UnavailableError
 
-__all__ = ["create_db_engine", "database_errors", "sqlite_file"]
+__all__ = ["create_db_engine", "database_errors", "engine_for", "sqlite_file"]
 
 _log = logging.getLogger(__name__)
 
@@ -85,6 +85,20 @@ def create_db_engine(
         json_serializer=_json_text,
         json_deserializer=orjson.loads,
     )
+
+
+@contextmanager
+def engine_for(database_url_or_engine: str | Engine) -> Iterator[Engine]:
+    """An engine to read with: the one given, or one made for a URL and disposed of on
+    leaving (a caller's engine keeps its pool)."""
+    if not isinstance(database_url_or_engine, str):
+        yield database_url_or_engine
+        return
+    engine = create_db_engine(database_url_or_engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _json_text(value: Any) -> str:

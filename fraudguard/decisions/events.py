@@ -71,7 +71,9 @@ def logged_row(row: dict[str, Any], keys: Mapping[str, Any], msisdn_hash: str) -
 
 def _time_text(value: Any) -> str:
     # An event made from a DataFrame row may carry a pandas Timestamp (a datetime subclass
-    # orjson leaves to us): the same ISO 8601 text with its offset.
+    # orjson leaves to us): the text of the same datetime, to the microsecond as the log's
+    # event_time column and the request fingerprint keep it (the Timestamp's own isoformat
+    # would add its nanoseconds).
     if isinstance(value, datetime):
-        return value.isoformat()
+        return datetime.isoformat(value)
     raise TypeError(f"cannot store a {type(value).__name__} in the event")

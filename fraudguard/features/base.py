@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ __all__ = [
     "FeatureGroup",
     "FeatureKind",
     "FeatureSpec",
+    "PerReference",
     "Row",
     "epoch_ns",
     "is_missing",
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 
 
 class FeatureKind(StrEnum):
@@ -159,6 +161,29 @@ class FeatureGroup(ABC):
             return self.transform_one(dict(zip(inputs, values, strict=True)))
 
         return map_distinct(frame.loc[:, list(inputs)], one, self.specs)
+
+
+class PerReference(Generic[T]):
+    """``build(reference)`` made once per reference data object and shared by every group
+    built on it (building one precomputes tables, e.g. every official skeleton).
+
+    Reference data is swapped on reload, not accumulated: a few are kept at most.
+    """
+
+    _KEPT = 4
+
+    def __init__(self, build: Callable[[ReferenceData], T]) -> None:
+        self._build = build
+        # By id, with the object itself: an id may be reused once a reference is collected.
+        self._built: dict[int, tuple[ReferenceData, T]] = {}
+
+    def __call__(self, reference: ReferenceData) -> T:
+        found = self._built.get(id(reference))
+        if found is None or found[0] is not reference:
+            if len(self._built) >= self._KEPT:
+                self._built.clear()
+            found = self._built[id(reference)] = (reference, self._build(reference))
+        return found[1]
 
 
 def map_distinct(

@@ -51,9 +51,10 @@ array([[  0. ,   nan,   nan],
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -81,7 +82,7 @@ from fraudguard.features.velocity import (
 from fraudguard.privacy import hash_key
 from fraudguard.schema import ReasonFamily
 
-__all__ = ["CONTEXT_ONLY", "MIN_Z_EVENTS", "BehaviourFeatures"]
+__all__ = ["CONTEXT_ONLY", "MIN_Z_EVENTS", "BehaviourFeatures", "DailyRequest"]
 
 Floats = npt.NDArray[np.float64]
 #: Fewest events in the 30-day baseline for a z-score.
@@ -90,6 +91,16 @@ _SHORT_DAYS = 7
 _LONG_DAYS = DEFAULT_HORIZON_DAYS
 _DAY_US = 86_400 * 1_000_000
 _VELOCITY = {entity.name: entity for entity in _ENTITIES}
+
+
+class DailyRequest(NamedTuple):
+    """What one event asks the daily store (:meth:`BehaviourFeatures.request_one`)."""
+
+    #: The entities present, in the order of ``observations``.
+    entities: list[str]
+    observations: list[DayObservation]
+    #: The event's face value in fen.
+    fen: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +226,13 @@ class BehaviourFeatures:
 
     def transform_one(self, row: Row, store: DailyStore) -> dict[str, Any]:
         """Features of one flat event row; records the event in ``store`` (one call)."""
+        request = self.request_one(row)
+        if not request.observations:
+            return self._missing.copy()
+        return self.answer_one(request, store.observe(request.observations))
+
+    def request_one(self, row: Row) -> DailyRequest:
+        """What :meth:`transform_one` asks the store for one flat event row."""
         day = _micros(row.get("event_time")) // _DAY_US
         fen = _fen(row.get("amount"))
         present: list[str] = []
@@ -228,11 +246,15 @@ class BehaviourFeatures:
                 continue
             present.append(entity.name)
             observations.append(DayObservation(f"{entity.name}:{self._hash(value)}", day, fen))
+        return DailyRequest(present, observations, fen)
+
+    def answer_one(
+        self, request: DailyRequest, answers: Sequence[tuple[Bucket, ...]]
+    ) -> dict[str, Any]:
+        """The features from the store's ``answers`` to ``request`` (:meth:`request_one`)."""
         out = self._missing.copy()
-        if not observations:
-            return out
-        answers = store.observe(observations)
-        for name, buckets in zip(present, answers, strict=True):
+        fen = request.fen
+        for name, buckets in zip(request.entities, answers, strict=True):
             out.update(zip(self._names[name], _one(buckets, fen), strict=True))
         return out
 

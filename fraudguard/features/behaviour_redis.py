@@ -2,10 +2,10 @@
 
 Same contract and integers as the in-memory daily store
 (:mod:`fraudguard.features.behaviour_store`). One event is **one round trip**: a Lua
-script reads, trims and records every observation atomically. It is a call of its own,
-after the velocity script: folding it into the velocity script would change that
-script's keys and arguments for every deployment, for one round trip on loopback (the
-benchmarks page has the cost).
+script reads, trims and records every observation atomically. It is a script of its own
+(folding it into the velocity script would change that script's keys and arguments for
+every deployment); scoring sends both in one pipelined round trip
+(:mod:`fraudguard.features.redis_round_trip`).
 
 Keys, under the velocity store's prefix (``fraudguard:vel:`` by default): ``<prefix>dclock``,
 the store day (newest day recorded), and ``<prefix>d:<key>``,
@@ -15,28 +15,26 @@ sum of squared fen) per active day, counted with ``HINCRBY`` so the sums stay ex
 is observed; the key expires after the horizon plus a margin.
 
 Failures are the velocity store's: a connection error, a timeout or an error reply raises
-:class:`~fraudguard.exceptions.StateStoreError` and opens a circuit breaker for
-``retry_after_s``; a call is never retried (it may have run).
+:class:`~fraudguard.exceptions.StateStoreError` and opens the store's circuit breaker
+(:class:`~fraudguard.features.redis_breaker.RedisBreaker`) for ``retry_after_s``; a call is
+never retried (it may have run).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fraudguard.exceptions import StateStoreError
 from fraudguard.features.behaviour_store import (
     DEFAULT_HORIZON_DAYS,
     Bucket,
     DayObservation,
     check_horizon,
 )
+from fraudguard.features.redis_breaker import DEFAULT_RETRY_AFTER_S, RedisBreaker
 from fraudguard.features.redis_store import (
     DEFAULT_KEY_PREFIX,
-    DEFAULT_RETRY_AFTER_S,
     RedisStateStore,
     redis_store_from_url,
 )
@@ -84,6 +82,8 @@ for i = 1, #KEYS - 1 do
     end
   end
   if #dead > 0 then redis.call('HDEL', key, unpack(dead)) end
+  -- Every bucket gone and nothing to record: forget the key, newest day too (as in memory).
+  if fen == '0' and newest ~= nil and #answer == 1 then redis.call('DEL', key) end
   if fen ~= '0' then
     local d = string.format('%d', day)
     redis.call('HINCRBY', key, 'c' .. d, 1)
@@ -116,13 +116,13 @@ class RedisDailyStore:
         self._horizon = check_horizon(horizon_days)
         self.client = client
         self.key_prefix = key_prefix
-        self.retry_after_s = retry_after_s
-        self._script = client.register_script(_SCRIPT)
+        self.breaker = RedisBreaker(
+            client, "behaviour state store", _log, retry_after_s=retry_after_s
+        )
+        #: The Lua script one event runs (:meth:`request` gives its keys and arguments).
+        self.script = client.register_script(_SCRIPT)
         self._clock_key = key_prefix + "dclock"
         self._header = [horizon_days, (horizon_days * 86_400 + _EXPIRY_MARGIN_S) * 1000]
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._failed = False
 
     @classmethod
     def beside(
@@ -142,52 +142,35 @@ class RedisDailyStore:
         return self._horizon
 
     @property
+    def retry_after_s(self) -> float:
+        return self.breaker.retry_after_s
+
+    @property
     def available(self) -> bool:
-        """Whether the store answers: the last call's outcome, re-checked with a ``PING``
-        once the breaker's retry interval has passed."""
-        if not self._failed:
-            return True
-        if time.monotonic() < self._down_until:
-            return False
-        try:
-            self.client.ping()
-        except Exception as error:  # any client failure means "not available"
-            self._failure(error)
-            return False
-        self._success()
-        return True
+        """Whether the store answers (:attr:`RedisBreaker.available`)."""
+        return self.breaker.available
 
     def observe(self, observations: Sequence[DayObservation]) -> list[tuple[Bucket, ...]]:
         if not observations:
             return []
-        if self._failed and time.monotonic() < self._down_until:
-            raise StateStoreError("the behaviour state store is unavailable (retrying shortly)")
+        self.breaker.check()
+        keys, args = self.request(observations)
+        return self.answers(self.breaker.call(self.script, keys=keys, args=args))
+
+    def request(self, observations: Sequence[DayObservation]) -> tuple[list[str], list[Any]]:
+        """The :attr:`script`'s keys and arguments for ``observations`` (one event):
+        :meth:`observe` sends them, a pipeline may send them with other calls."""
         keys = [self._clock_key, *(f"{self.key_prefix}d:{obs.key}" for obs in observations)]
-        args: list[int | str] = list(self._header)
+        args: list[Any] = list(self._header)
         for obs in observations:
             fen = obs.amount_fen if obs.amount_fen > 0 else 0
             args += (obs.day, str(fen), str(fen * fen))
-        try:
-            reply = self._script(keys=keys, args=args)
-        except Exception as error:  # connection, timeout, error reply: all "store down"
-            self._failure(error)
-            raise StateStoreError("the behaviour state store is unavailable") from None
-        if self._failed:
-            self._success()
+        return keys, args
+
+    @staticmethod
+    def answers(reply: list[Any]) -> list[tuple[Bucket, ...]]:
+        """The script's ``reply`` to :meth:`request`, one answer per observation."""
         return [_buckets(answer) for answer in reply]
-
-    def _failure(self, error: Exception) -> None:
-        with self._lock:
-            if not self._failed:
-                _log.error("behaviour state store unavailable: %s", type(error).__name__)
-            self._failed = True
-            self._down_until = time.monotonic() + self.retry_after_s
-
-    def _success(self) -> None:
-        with self._lock:
-            if self._failed:
-                _log.warning("behaviour state store available again")
-            self._failed = False
 
 
 def _buckets(answer: list[Any]) -> tuple[Bucket, ...]:

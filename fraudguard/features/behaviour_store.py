@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
 from fraudguard.exceptions import ConfigError, FieldProblem
-from fraudguard.features.store import DEFAULT_MAX_KEYS, StateStore
+from fraudguard.features.store import DEFAULT_MAX_KEYS
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
@@ -49,7 +49,6 @@ __all__ = [
     "DailyStore",
     "DayObservation",
     "InMemoryDailyStore",
-    "daily_store_beside",
     "make_daily_store",
 ]
 
@@ -203,17 +202,3 @@ def make_daily_store(
     raise ConfigError(
         "unsupported state store URL", [FieldProblem("FRAUDGUARD_STATE_URL", problem)]
     )
-
-
-def daily_store_beside(
-    store: StateStore, *, horizon_days: int = DEFAULT_HORIZON_DAYS
-) -> DailyStore:
-    """The daily store on the velocity store's backend: Redis beside a Redis store (the same
-    client and prefix), else one in this process."""
-    from fraudguard.features.redis_store import RedisStateStore
-
-    if isinstance(store, RedisStateStore):
-        from fraudguard.features.behaviour_redis import RedisDailyStore
-
-        return RedisDailyStore.beside(store, horizon_days=horizon_days)
-    return InMemoryDailyStore(horizon_days=horizon_days)

@@ -54,7 +54,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache, partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -74,6 +74,10 @@ from fraudguard.features.platform import PlatformFeatures
 from fraudguard.features.velocity import _micros, _micros_column
 from fraudguard.privacy import hash_key
 from fraudguard.schema import ReasonFamily
+
+if TYPE_CHECKING:
+    from fraudguard.features.feedback_redis import RedisFeedbackStore
+    from fraudguard.features.redis_store import RedisStateStore
 
 __all__ = [
     "ENTITIES",
@@ -231,26 +235,26 @@ class FeedbackFeatures:
         """Every feedback feature at its missing value (NaN): the store is unavailable."""
         return self._missing.copy()
 
-    def new_store(self) -> FeedbackStore:
-        """An in-process store with this group's windows."""
-        return InMemoryFeedbackStore(windows_s=self.windows_s)
+    @overload
+    def new_store(self, redis: None = None) -> InMemoryFeedbackStore: ...
+    @overload
+    def new_store(self, redis: RedisStateStore) -> RedisFeedbackStore: ...
+    def new_store(
+        self, redis: RedisStateStore | None = None
+    ) -> InMemoryFeedbackStore | RedisFeedbackStore:
+        """A store with this group's windows: in this process, or beside the velocity
+        store ``redis`` (its client, its key prefix plus ``fb:``, its breaker interval)."""
+        if redis is None:
+            return InMemoryFeedbackStore(windows_s=self.windows_s)
+        from fraudguard.features.feedback_redis import RedisFeedbackStore
 
-    def store_beside(self, state_store: object) -> FeedbackStore:
-        """The feedback store that goes with a velocity state store: on the same Redis
-        (its client, its key prefix plus ``fb:``), else in this process."""
-        from fraudguard.features.redis_store import RedisStateStore
-
-        if isinstance(state_store, RedisStateStore):
-            from fraudguard.features.feedback_redis import RedisFeedbackStore
-
-            return RedisFeedbackStore(
-                state_store.client,
-                self._hmac_key,
-                key_prefix=state_store.key_prefix + "fb:",
-                windows_s=self.windows_s,
-                retry_after_s=state_store.retry_after_s,
-            )
-        return self.new_store()
+        return RedisFeedbackStore(
+            redis.client,
+            self._hmac_key,
+            key_prefix=redis.key_prefix + "fb:",
+            windows_s=self.windows_s,
+            retry_after_s=redis.retry_after_s,
+        )
 
     # --- keys --------------------------------------------------------------------------
 
@@ -288,8 +292,17 @@ class FeedbackFeatures:
         self, row: Row, features: Mapping[str, Any], store: FeedbackStore
     ) -> dict[str, Any]:
         """Feedback features of one flat order row; reads ``store``, records nothing."""
-        ts = _micros(row.get("event_time"))
-        answers = store.counts(self.keys_one(row, features), ts)
+        keys, ts = self.request_one(row, features)
+        return self.answer_one(store.counts(keys, ts))
+
+    def request_one(
+        self, row: Row, features: Mapping[str, Any]
+    ) -> tuple[tuple[str | None, ...], int]:
+        """What :meth:`transform_one` asks the store: the order's keys and time (us)."""
+        return self.keys_one(row, features), _micros(row.get("event_time"))
+
+    def answer_one(self, answers: Sequence[tuple[int, ...] | None]) -> dict[str, Any]:
+        """The features from the store's ``answers`` to :meth:`request_one`'s keys."""
         out: dict[str, Any] = {}
         for entity, counts in zip(ENTITIES, answers, strict=True):
             names = self._columns[entity]
@@ -371,16 +384,25 @@ class FeedbackFeatures:
 
     def reports_from_labels(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A reports frame from a labelled file: each row with ``is_fraud`` true and a
-        ``label_time`` is a report against its own entities, known at ``label_time``."""
-        for column in ("transaction_id", "is_fraud", "label_time"):
+        ``label_time`` is a report against its own entities, known at ``label_time``; a
+        label known no later than its own order counts from just after it, so no order
+        sees its own label."""
+        for column in ("transaction_id", "event_time", "is_fraud", "label_time"):
             if column not in frame:
                 raise InputError(
                     "the labelled frame cannot give fraud reports",
                     [FieldProblem(column, "required (a labelled training file)")],
                 )
-        fraud = frame[frame["is_fraud"].fillna(False).astype(bool) & frame["label_time"].notna()]
+        label = pd.to_datetime(frame["label_time"], utc=True, errors="coerce")
+        is_fraud = frame["is_fraud"].fillna(False).astype(bool).to_numpy()
+        labelled = is_fraud & label.notna().to_numpy()
+        fraud, label = frame[labelled], label[labelled]
+        event = pd.to_datetime(fraud["event_time"], utc=True)
         known = pd.DataFrame(
-            {"report_id": fraud["transaction_id"].astype(str), "known_at": fraud["label_time"]}
+            {
+                "report_id": fraud["transaction_id"].astype(str),
+                "known_at": label.where(label > event, event + pd.Timedelta(microseconds=1)),
+            }
         )
         return self.reports_for(fraud, known)
 

@@ -10,25 +10,24 @@ Keys, under the velocity store's prefix plus ``fb:`` (``fraudguard:vel:fb:`` by 
 
 Recording a batch is one Lua script (atomic, one round trip); reading an order's counts is
 one pipelined round trip of ``ZCOUNT`` commands. Failures raise
-:class:`~fraudguard.exceptions.StateStoreError` and open a breaker for ``retry_after_s``,
-as the velocity store does; a call is never retried on its own.
+:class:`~fraudguard.exceptions.StateStoreError` and open the store's circuit breaker
+(:class:`~fraudguard.features.redis_breaker.RedisBreaker`) for ``retry_after_s``, as the
+velocity store does; a call is never retried on its own.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fraudguard.exceptions import StateStoreError
 from fraudguard.features.feedback_store import (
     DEFAULT_FEEDBACK_WINDOWS_S,
     RETAIN_MARGIN_S,
     FraudReport,
     check_feedback_windows,
 )
+from fraudguard.features.redis_breaker import DEFAULT_RETRY_AFTER_S, RedisBreaker
 from fraudguard.privacy import hash_key
 
 if TYPE_CHECKING:
@@ -38,7 +37,6 @@ __all__ = ["RedisFeedbackStore"]
 
 _log = logging.getLogger(__name__)
 _US = 1_000_000
-_DEFAULT_RETRY_AFTER_S = 1.0
 
 # KEYS: per report its "r:" key then its entity keys; ARGV: longest (us), retain (us),
 # expiry (ms), report count, then per report: known (us), member, entity-key count.
@@ -79,12 +77,12 @@ class RedisFeedbackStore:
         *,
         key_prefix: str,
         windows_s: Sequence[int] = DEFAULT_FEEDBACK_WINDOWS_S,
-        retry_after_s: float = _DEFAULT_RETRY_AFTER_S,
+        retry_after_s: float = DEFAULT_RETRY_AFTER_S,
     ) -> None:
         self._windows_s = check_feedback_windows(windows_s)
         self.client = client
         self.key_prefix = key_prefix
-        self.retry_after_s = retry_after_s
+        self.breaker = RedisBreaker(client, "feedback store", _log, retry_after_s=retry_after_s)
         self._hmac_key = hmac_key
         self._widths_us = tuple(w * _US for w in self._windows_s)
         longest = self._widths_us[-1]
@@ -92,22 +90,24 @@ class RedisFeedbackStore:
         # Redis expires on its wall clock; the margin only bounds memory.
         self._header = [longest, retain, retain // 1000 + 86_400_000]
         self._script = client.register_script(_RECORD)
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._failed = False
 
     @property
     def windows_s(self) -> tuple[int, ...]:
         return self._windows_s
 
     @property
+    def retry_after_s(self) -> float:
+        return self.breaker.retry_after_s
+
+    @property
     def available(self) -> bool:
-        return not self._failed or time.monotonic() >= self._down_until
+        """Whether the store answers (:attr:`RedisBreaker.available`)."""
+        return self.breaker.available
 
     def record(self, reports: Sequence[FraudReport]) -> int:
         if not reports:
             return 0
-        self._check_breaker()
+        self.breaker.check()
         prefix = self.key_prefix
         keys: list[str] = []
         args: list[Any] = [*self._header, len(reports)]
@@ -117,49 +117,33 @@ class RedisFeedbackStore:
             keys.append(f"{prefix}r:{member}")
             keys += [f"{prefix}z:{key}" for key in present]
             args += (report.known_us, member, len(present))
-        try:
-            counted = int(self._script(keys=keys, args=args))
-        except Exception as error:  # connection, timeout, error reply: all "store down"
-            self._failure(error)
-            raise StateStoreError("the feedback store is unavailable") from None
-        self._success()
-        return counted
+        return int(self.breaker.call(self._script, keys=keys, args=args))
 
     def counts(self, keys: Sequence[str | None], ts_us: int) -> list[tuple[int, ...] | None]:
-        present = [key for key in keys if key is not None]
-        if not present:
+        if all(key is None for key in keys):
             return [None] * len(keys)
-        self._check_breaker()
+        self.breaker.check()
         pipe = self.client.pipeline(transaction=False)
+        for name, low, high in self.count_request(keys, ts_us):
+            pipe.zcount(name, low, high)
+        return self.count_answers(self.breaker.call(pipe.execute), keys)
+
+    def count_request(self, keys: Sequence[str | None], ts_us: int) -> list[tuple[str, str, str]]:
+        """The ``ZCOUNT`` commands (key, min, max) :meth:`counts` sends for ``keys``."""
         upper = str(ts_us)
-        for key in present:
-            name = f"{self.key_prefix}z:{key}"
-            for width in self._widths_us:
-                pipe.zcount(name, f"({ts_us - width}", upper)
-        try:
-            reply = pipe.execute()
-        except Exception as error:  # connection, timeout, error reply: all "store down"
-            self._failure(error)
-            raise StateStoreError("the feedback store is unavailable") from None
-        self._success()
+        lows = [f"({ts_us - width}" for width in self._widths_us]
+        return [
+            (f"{self.key_prefix}z:{key}", low, upper)
+            for key in keys
+            if key is not None
+            for low in lows
+        ]
+
+    def count_answers(
+        self, reply: Sequence[Any], keys: Sequence[str | None]
+    ) -> list[tuple[int, ...] | None]:
+        """The replies to :meth:`count_request` ``(keys, ...)``, per key (``None`` for
+        ``None``)."""
         n = len(self._widths_us)
         found = iter(tuple(int(v) for v in reply[i : i + n]) for i in range(0, len(reply), n))
         return [None if key is None else next(found) for key in keys]
-
-    def _check_breaker(self) -> None:
-        if self._failed and time.monotonic() < self._down_until:
-            raise StateStoreError("the feedback store is unavailable (retrying shortly)")
-
-    def _failure(self, error: Exception) -> None:
-        with self._lock:
-            if not self._failed:
-                _log.error("feedback store unavailable: %s", type(error).__name__)
-            self._failed = True
-            self._down_until = time.monotonic() + self.retry_after_s
-
-    def _success(self) -> None:
-        if self._failed:
-            with self._lock:
-                if self._failed:
-                    _log.warning("feedback store available again")
-                self._failed = False

@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fraudguard.features.base import FeatureGroup, FeatureKind, FeatureSpec, Row, is_missing
+from fraudguard.features.base import (
+    FeatureGroup,
+    FeatureKind,
+    FeatureSpec,
+    PerReference,
+    Row,
+    is_missing,
+)
 from fraudguard.reference import CidrTable, ReferenceData, parse_address
 from fraudguard.schema import ReasonFamily
 
@@ -84,17 +91,12 @@ class ReferenceLookups:
         return None if region is None else region.split("|", 1)[0]
 
 
-_LOOKUPS: dict[int, tuple[ReferenceData, ReferenceLookups]] = {}
+_LOOKUPS = PerReference(ReferenceLookups)
 
 
 def lookups_for(reference: ReferenceData) -> ReferenceLookups:
     """One set of cached lookups per reference data."""
-    found = _LOOKUPS.get(id(reference))
-    if found is None or found[0] is not reference:
-        if len(_LOOKUPS) >= 4:  # reference data is swapped, not accumulated
-            _LOOKUPS.clear()
-        found = _LOOKUPS[id(reference)] = (reference, ReferenceLookups(reference))
-    return found[1]
+    return _LOOKUPS(reference)
 
 
 def _true(value: Any) -> bool:

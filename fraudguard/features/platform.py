@@ -35,7 +35,14 @@ from fraudguard.features._lookalike import (
     LookalikeKind,
     LookalikeVerdict,
 )
-from fraudguard.features.base import FeatureGroup, FeatureKind, FeatureSpec, Row, is_missing
+from fraudguard.features.base import (
+    FeatureGroup,
+    FeatureKind,
+    FeatureSpec,
+    PerReference,
+    Row,
+    is_missing,
+)
 from fraudguard.reference import ReferenceData, load_reference
 from fraudguard.schema import Channel, ReasonFamily
 
@@ -78,17 +85,12 @@ def classify_platform_name(
     return detector_for(reference or load_reference()).classify(IdentifierKind(kind), value)
 
 
-_DETECTORS: dict[int, tuple[ReferenceData, LookalikeDetector]] = {}
+_DETECTORS = PerReference(LookalikeDetector)
 
 
 def detector_for(reference: ReferenceData) -> LookalikeDetector:
     """One detector per reference data (building one precomputes every official skeleton)."""
-    found = _DETECTORS.get(id(reference))
-    if found is None or found[0] is not reference:
-        if len(_DETECTORS) >= 4:  # reference data is swapped, not accumulated
-            _DETECTORS.clear()
-        found = _DETECTORS[id(reference)] = (reference, LookalikeDetector(reference))
-    return found[1]
+    return _DETECTORS(reference)
 
 
 def _text(value: object) -> str | None:

@@ -17,22 +17,22 @@ supported, run one primary with replicas):
   wall clock and only bounds memory; which events count is decided on event time.
 
 Failures: a connection error, a timeout or an error reply raises
-:class:`~fraudguard.exceptions.StateStoreError` and opens a circuit breaker, so for
-``retry_after_s`` every call fails at once instead of waiting on a dead server; the first
-call after that tries again. A call is never retried on its own: a timed-out script may
-have run, and running it twice would count the event twice.
+:class:`~fraudguard.exceptions.StateStoreError` and opens the store's circuit breaker
+(:class:`~fraudguard.features.redis_breaker.RedisBreaker`), so for ``retry_after_s`` every
+call fails at once instead of waiting on a dead server; the first call after that tries
+again. A call is never retried on its own: a timed-out script may have run, and running it
+twice would count the event twice.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from fraudguard.exceptions import ConfigError, FieldProblem, StateStoreError
+from fraudguard.exceptions import ConfigError, FieldProblem
+from fraudguard.features.redis_breaker import DEFAULT_RETRY_AFTER_S, RedisBreaker
 from fraudguard.features.store import (
     DEFAULT_FIRST_SEEN_TTL_S,
     DEFAULT_WINDOWS_S,
@@ -44,7 +44,7 @@ from fraudguard.features.store import (
 if TYPE_CHECKING:
     import redis
 
-__all__ = ["DEFAULT_KEY_PREFIX", "RedisStateStore", "redis_store_from_url"]
+__all__ = ["DEFAULT_KEY_PREFIX", "DEFAULT_RETRY_AFTER_S", "RedisStateStore", "redis_store_from_url"]
 
 _log = logging.getLogger(__name__)
 
@@ -52,8 +52,6 @@ DEFAULT_KEY_PREFIX = "fraudguard:vel:"
 #: Socket timeouts (seconds) unless the URL sets ``socket_timeout`` / ``socket_connect_timeout``:
 #: a scoring request must not wait long on a dead store.
 DEFAULT_TIMEOUT_S = 0.25
-#: How long the breaker stays open after a failure before the next call tries again.
-DEFAULT_RETRY_AFTER_S = 1.0
 #: Extra life of Redis keys beyond their horizon (wall clock), for late events.
 _EXPIRY_MARGIN_S = 3600
 _US = 1_000_000
@@ -201,8 +199,11 @@ class RedisStateStore:
         self._first_seen_ttl_s = first_seen_ttl_s
         self.client = client
         self.key_prefix = key_prefix
-        self.retry_after_s = retry_after_s
-        self._script = client.register_script(_SCRIPT)
+        self.breaker = RedisBreaker(
+            client, "velocity state store", _log, retry_after_s=retry_after_s
+        )
+        #: The Lua script one event runs (:meth:`request` gives its keys and arguments).
+        self.script = client.register_script(_SCRIPT)
         self._clock_key = key_prefix + "clock"
         self._header: list[int] = [
             len(self._windows_s),
@@ -211,9 +212,6 @@ class RedisStateStore:
             (first_seen_ttl_s + _EXPIRY_MARGIN_S) * 1000,
             (self._windows_s[-1] + _EXPIRY_MARGIN_S) * 1000,
         ]
-        self._lock = threading.Lock()
-        self._down_until = 0.0  # monotonic time the breaker stays open until
-        self._failed = False
 
     @property
     def windows_s(self) -> tuple[int, ...]:
@@ -224,26 +222,25 @@ class RedisStateStore:
         return self._first_seen_ttl_s
 
     @property
+    def retry_after_s(self) -> float:
+        return self.breaker.retry_after_s
+
+    @property
     def available(self) -> bool:
-        """Whether the store answers: the last call's outcome, re-checked with a ``PING``
-        once the breaker's retry interval has passed."""
-        if not self._failed:
-            return True
-        if time.monotonic() < self._down_until:
-            return False
-        try:
-            self.client.ping()
-        except Exception as error:  # any client failure means "not available"
-            self._failure(error)
-            return False
-        self._success()
-        return True
+        """Whether the store answers (:attr:`RedisBreaker.available`)."""
+        return self.breaker.available
 
     def observe(self, observations: Sequence[Observation]) -> list[WindowStats]:
         if not observations:
             return []
-        if self._failed and time.monotonic() < self._down_until:
-            raise StateStoreError("the velocity state store is unavailable (retrying shortly)")
+        self.breaker.check()
+        keys, args = self.request(observations)
+        reply = self.breaker.call(self.script, keys=keys, args=args)
+        return self.answers(reply, observations)
+
+    def request(self, observations: Sequence[Observation]) -> tuple[list[str], list[Any]]:
+        """The :attr:`script`'s keys and arguments for ``observations`` (one event):
+        :meth:`observe` sends them, a pipeline may send them with other calls."""
         prefix = self.key_prefix
         keys = [self._clock_key]
         args: list[Any] = [*self._header, len(observations)]
@@ -253,31 +250,14 @@ class RedisStateStore:
             parts = obs.counterparts
             args += (obs.ts_us, obs.amount_fen, 1 if obs.windowed else 0, len(parts))
             args += ["-" if part is None else "v" + part for part in parts]
-        try:
-            reply = self._script(keys=keys, args=args)
-        except Exception as error:  # connection, timeout, error reply: all "store down"
-            self._failure(error)
-            raise StateStoreError("the velocity state store is unavailable") from None
-        if self._failed:
-            self._success()
+        return keys, args
+
+    def answers(self, reply: list[Any], observations: Sequence[Observation]) -> list[WindowStats]:
+        """The script's ``reply`` to :meth:`request` ``(observations)``, one answer each."""
         n_windows = len(self._windows_s)
         return [
             _stats(answer, obs, n_windows) for answer, obs in zip(reply, observations, strict=True)
         ]
-
-    def _failure(self, error: Exception) -> None:
-        with self._lock:
-            if not self._failed:
-                # Once per outage, without the URL (it may carry a password).
-                _log.error("velocity state store unavailable: %s", type(error).__name__)
-            self._failed = True
-            self._down_until = time.monotonic() + self.retry_after_s
-
-    def _success(self) -> None:
-        with self._lock:
-            if self._failed:
-                _log.warning("velocity state store available again")
-            self._failed = False
 
     def delete_all(self) -> int:
         """Delete every key under this store's prefix (tests, a fresh replay). Returns how

@@ -7,17 +7,13 @@ cut into columns at once: a slice's parsed rows are freed before the next is rea
 frame is made once from the columns.
 
 On SQLite the log is read in slices of rowids by two threads, as the rule backtest reads
-it (:mod:`fraudguard.changes.logframe`): the database's work runs without the GIL, beside
-the other slice's parsing.
+it (:func:`fraudguard.decisions.rowid_slices`): the database's work runs without the GIL,
+beside the other slice's parsing.
 """
 
 from __future__ import annotations
 
-import gc
-import sqlite3
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +24,8 @@ import pandas as pd
 from sqlalchemy import Engine, inspect, text
 
 from fraudguard.db import database_errors
-from fraudguard.exceptions import FieldProblem, InputError, UnavailableError
+from fraudguard.decisions import collector_paused, rowid_slices, sqlite_time, streamed_slices
+from fraudguard.exceptions import FieldProblem, InputError
 from fraudguard.schema import FLAT_COLUMNS
 
 __all__ = ["EVENT_COLUMNS", "LIST_FEATURES", "LoggedEvents", "read_logged_events"]
@@ -47,9 +44,6 @@ LIST_FEATURES = (
 )
 #: Event fields held as floats (the rest keep their JSON values; ``event_time`` parsed).
 _NUMBERS = ("amount", "paid_amount", "promotion_discount")
-_SLICE = 100_000
-_THREADS = 2
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # fraudguard.db.UtcDateTime: naive UTC text
 
 
 #: One slice of the log, or the whole read: a column name's values (numbers as floats,
@@ -147,44 +141,8 @@ def _sqlite_select() -> str:
 
 
 def _sqlite(engine: Engine, since: datetime, until: datetime) -> Iterator[Columns]:
-    statement = _sqlite_select()
-    window = (
-        since.astimezone(UTC).strftime(_SQLITE_TIME),
-        until.astimezone(UTC).strftime(_SQLITE_TIME),
-    )
-    with engine.connect() as connection:
-        low, high = connection.execute(text("SELECT min(rowid), max(rowid) FROM decisions")).one()
-    if low is None:
-        return
-
-    def read(start: int) -> Columns:
-        # The driver's own cursor: a million rows through SQLAlchemy's rows cost seconds.
-        try:
-            with engine.connect() as connection:
-                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    rows = cursor.execute(statement, (start, start + _SLICE, *window)).fetchall()
-                finally:
-                    cursor.close()
-        except sqlite3.Error as error:
-            raise UnavailableError(
-                f"the decision log could not be read: {type(error).__name__}"
-            ) from None
-        return _parse(rows)
-
-    starts = iter(range(low, high + 1, _SLICE))
-    with ThreadPoolExecutor(_THREADS, thread_name_prefix="learning-log") as pool:
-        pending: list[Future[Columns]] = [
-            pool.submit(read, s)
-            for s in (next(starts, None) for _ in range(_THREADS))
-            if s is not None
-        ]
-        while pending:
-            part = pending.pop(0).result()
-            following = next(starts, None)
-            if following is not None:
-                pending.append(pool.submit(read, following))
-            yield part
+    window = (sqlite_time(since), sqlite_time(until))
+    return rowid_slices(engine, _sqlite_select(), window, _parse)
 
 
 def _other(engine: Engine, since: datetime, until: datetime) -> Iterator[Columns]:
@@ -196,26 +154,7 @@ def _other(engine: Engine, since: datetime, until: datetime) -> Iterator[Columns
         "WHERE created_at >= :since AND created_at <= :until AND event IS NOT NULL) AS d "
         "ORDER BY created_at, transaction_id"
     )
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=_SLICE).execute(
-            statement, {"since": since, "until": until}
-        )
-        for chunk in result.partitions(_SLICE):
-            yield _parse([tuple(row) for row in chunk])
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection during the read: it makes tens of millions of objects
-    that hold no cycles, and the collector's passes over the growing heap would cost as
-    much again as the read. Memory is freed as ever."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    return streamed_slices(engine, statement, {"since": since, "until": until}, _parse)
 
 
 def _check_schema(engine: Engine) -> None:
@@ -234,7 +173,7 @@ def read_logged_events(
     order, and how many decided in ``[count_since, until]`` it kept none for."""
     with database_errors():
         _check_schema(engine)
-        with _collector_paused():
+        with collector_paused():
             slices = _sqlite if engine.dialect.name == "sqlite" else _other
             read = _events(list(slices(engine, since, until)))
         with engine.connect() as connection:
@@ -249,6 +188,4 @@ def read_logged_events(
 
 
 def _bound(engine: Engine, moment: datetime) -> Any:
-    if engine.dialect.name == "sqlite":
-        return moment.astimezone(UTC).strftime(_SQLITE_TIME)
-    return moment
+    return sqlite_time(moment) if engine.dialect.name == "sqlite" else moment

@@ -24,6 +24,7 @@ from fraudguard.outcomes import (
 )
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import FLAT_COLUMNS
+from fraudguard.validation import DECISION_LOG_SOURCE
 
 __all__ = ["LABEL_COLUMNS", "TRAINING_FLAT_COLUMNS", "build_training_set"]
 
@@ -70,7 +71,9 @@ def build_training_set(
     known then; the list verdicts are the logged ones. The HMAC key only re-hashes ids that
     are already keyed, and features read ids only for equality, so any key gives the same
     features. ``frame.attrs["without_event"]``: orders in the window logged before the log
-    kept events (not in the set).
+    kept events (not in the set); ``frame.attrs["source"]``: ``"decision_log"``, so
+    ``train`` checks the set with the ``log_history`` suite (identifiers as the log keeps
+    them).
     """
     as_of = _moment(as_of, "as_of")
     if since is not None and _moment(since, "since") >= as_of:
@@ -144,4 +147,5 @@ def _assemble(
     frame["typology"] = frame["transaction_id"].map(known["typology"]).astype(object)
     frame["typology"] = frame["typology"].where(frame["typology"].notna(), None)
     frame.attrs["without_event"] = read.without_event
+    frame.attrs["source"] = DECISION_LOG_SOURCE  # checked by the log_history suite
     return frame

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from fraudguard.models.schemas import ModelManifest
 
-__all__ = ["ReferenceMismatch", "reference_mismatch"]
+__all__ = ["ALLOW_SETTING", "ReferenceMismatch", "reference_mismatch"]
 
 #: The setting that lets a service serve a model fitted on other reference data.
 ALLOW_SETTING = "FRAUDGUARD_ALLOW_REFERENCE_MISMATCH"

@@ -94,10 +94,11 @@ PYTHON_OVERRIDE = "TrainConfig(allow_invalid_data=True)"
 
 
 def _check_validation(frame: pd.DataFrame, config: TrainConfig, override: str) -> dict[str, Any]:
-    from fraudguard.validation import SuiteName, validate
+    from fraudguard.validation import history_suite, validate
 
-    report = validate(frame, SuiteName.RAW_HISTORY)
+    report = validate(frame, history_suite(frame))
     summary = {
+        "suite": str(report.suite),
         "success": report.success,
         "overridden": False,
         "failed": [check.message for check in report.failures],
@@ -361,14 +362,7 @@ def _with_features(data: pd.DataFrame, reference: ReferencePaths) -> pd.DataFram
     extractor = default_extractor(load_reference(reference))
     if all(name in data.columns for name in extractor.specs):
         return data
-    reports = None
-    if extractor.feedback is not None and {"transaction_id", "label_time"} <= set(data.columns):
-        event = pd.to_datetime(data["event_time"], utc=True)
-        label = pd.to_datetime(data["label_time"], utc=True, errors="coerce")
-        after = event + pd.Timedelta(microseconds=1)
-        labelled = data.assign(label_time=label.where(label.isna() | (label > event), after))
-        reports = extractor.feedback.reports_from_labels(labelled)
-    computed = extractor.extract_many(data, reports=reports)
+    computed = extractor.extract_labelled(data)
     return pd.concat([data.drop(columns=computed.columns, errors="ignore"), computed], axis=1)
 
 

@@ -10,11 +10,13 @@
 * :func:`outcomes_as_of` gives the outcomes known at a moment (for features of an order's
   history).
 * :func:`feedback_reports_as_of` (and :func:`outcome_reports`, :func:`disposition_reports`
-  for one request) gives the fraud reports the feedback features count.
+  for one request) gives the fraud reports the feedback features count;
+  :class:`FeedbackCatchUp` keeps a running scorer's feedback store in step with the log.
 * :func:`read_performance_inputs` reads the decisions and cases a realised-performance report
   (:mod:`fraudguard.monitoring`) needs.
 """
 
+from fraudguard.outcomes.catch_up import FeedbackCatchUp
 from fraudguard.outcomes.enums import LabelSource, LabelValue, OutcomeConflicts
 from fraudguard.outcomes.exceptions import (
     LabelPolicyError,
@@ -57,6 +59,7 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "REQUIRED_COLUMNS",
     "BadLine",
+    "FeedbackCatchUp",
     "ImportSummary",
     "KindRule",
     "LabelFacts",

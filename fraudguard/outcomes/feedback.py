@@ -70,6 +70,13 @@ def _frame(
     return frame.sort_values("known_at", kind="stable").reset_index(drop=True)
 
 
+def _confirms_fraud(details: dict[str, Any] | None) -> bool:
+    """Whether a disposition audit row's details record a ``confirmed_fraud``."""
+    change = (details or {}).get("disposition")
+    confirmed = Disposition.CONFIRMED_FRAUD.value
+    return isinstance(change, list) and len(change) == 2 and change[1] == confirmed
+
+
 def _known(reported_at: datetime, received_at: datetime) -> pd.Timestamp:
     return max(pd.Timestamp(reported_at), pd.Timestamp(received_at))
 
@@ -108,7 +115,6 @@ def feedback_reports_as_of(
     moment = _utc(as_of, "as_of")
     fraud = sorted(kind.value for kind in policy.fraud_kinds)
     rows: list[tuple[str, pd.Timestamp]] = []
-    confirmed = Disposition.CONFIRMED_FRAUD.value
     with engine.connect() as connection:
         for tid, reported, received in connection.execute(
             select(OutcomeRow.transaction_id, OutcomeRow.reported_at, OutcomeRow.received_at)
@@ -129,7 +135,6 @@ def feedback_reports_as_of(
             )
             .order_by(AuditRow.id)
         ):
-            change = (details or {}).get("disposition")
-            if isinstance(change, list) and len(change) == 2 and change[1] == confirmed:
+            if _confirms_fraud(details):
                 rows.append((tid, pd.Timestamp(at)))
     return _frame(rows, engine, fb)

@@ -15,12 +15,13 @@ Without a loadable model the decision is ``degraded``: ``fail_open`` decides on 
 with the score of :data:`~fraudguard.scoring.schemas.RULES_ONLY_SCORES`; ``fail_closed``
 sends at least to review with a ``MODEL.UNAVAILABLE`` reason.
 
-Without the velocity state store (Redis down or timing out) the decision is ``degraded``
-too: the velocity features and behaviour baselines take their missing values (NaN counts,
+Without the feature state (:class:`~fraudguard.features.FeatureState`: Redis down or
+timing out) the decision is ``degraded`` too: every stateful group (velocity, behaviour
+baselines, feedback; their stores share one backend) takes its missing values (NaN counts,
 ``False`` flags; the model handles NaN, and rules on them do not fire), the event is not
-recorded, and
-``fail_closed`` sends at least to review with a ``STATE.UNAVAILABLE`` reason. The store's
-circuit breaker retries on its own, so scoring recovers as soon as the store is back.
+recorded by them, and ``fail_closed`` sends at least to review with a ``STATE.UNAVAILABLE``
+reason. The stores' circuit breakers retry on their own, so scoring recovers as soon as
+the store is back.
 """
 
 from __future__ import annotations
@@ -35,15 +36,8 @@ import numpy as np
 import pandas as pd
 
 from fraudguard.config import FailurePolicy, Settings
-from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError, StateStoreError
-from fraudguard.features import (
-    DailyStore,
-    FeatureExtractor,
-    FeatureSpec,
-    FeedbackStore,
-    StateStore,
-    daily_store_beside,
-)
+from fraudguard.exceptions import FieldProblem, FraudGuardError, InputError
+from fraudguard.features import FeatureExtractor, FeatureSpec, FeatureState
 from fraudguard.models import LoadedModel, ModelManifest, ReferenceMismatch, reference_mismatch
 from fraudguard.models.explain import Contribution
 from fraudguard.reference import ReferenceData
@@ -144,30 +138,23 @@ def _format_value(value: Any) -> tuple[str, str]:
 class Scorer:
     """Scores recharge orders online (:meth:`score_one`) and in bulk (:meth:`score_many`).
 
-    Thread-safe: the extractor, rules and model are read-only and the velocity store locks.
+    Thread-safe: the extractor, rules and model are read-only and the state stores lock.
     """
 
     def __init__(
         self,
         reference: ReferenceData,
         extractor: FeatureExtractor,
-        store: StateStore,
+        state: FeatureState,
         rules: RuleRegistry,
         model: LoadedModel | None,
         settings: Settings,
-        *,
-        feedback_store: FeedbackStore | None = None,
-        daily: DailyStore | None = None,
     ) -> None:
         self.reference = reference
         self.extractor = extractor
-        self.store = store
-        #: The behaviour baselines' daily buckets; default: on the velocity store's backend.
-        self.daily = daily if daily is not None else daily_store_beside(store)
-        #: Fraud reports the feedback features read (in-process unless given one on Redis).
-        self.feedback_store = feedback_store
-        if feedback_store is None and extractor.feedback is not None:
-            self.feedback_store = extractor.feedback.new_store()
+        #: The stateful groups' stores (velocity, behaviour baselines, feedback), built
+        #: for ``extractor`` on one backend.
+        self.state = state
         self.rules = rules
         self.model = model
         self.settings = settings
@@ -184,17 +171,13 @@ class Scorer:
 
     @property
     def degraded(self) -> bool:
-        """Scoring without a model or without the velocity state store."""
+        """Scoring without a model or without the feature state."""
         return self.model is None or not self.state_available
 
     @property
     def state_available(self) -> bool:
-        """Whether the velocity state store answers (the in-memory store always does)."""
-        return (
-            bool(getattr(self.store, "available", True))
-            and bool(getattr(self.feedback_store, "available", True))
-            and bool(getattr(self.daily, "available", True))
-        )
+        """Whether the feature state answers (in-process state always does)."""
+        return self.state.available
 
     @property
     def model_version(self) -> str | None:
@@ -240,7 +223,7 @@ class Scorer:
         """Run the stateless path (features without velocity, rules, model) on a built-in
         order, so the tables and caches built on first use exist before the service freezes
         its start-up objects (``gc.freeze``): the collector then never rescans them, and the
-        first real order does not wait for them. The velocity store is not touched."""
+        first real order does not wait for them. The feature state is not touched."""
         row = to_flat(RechargeEvent.model_validate(_WARM_UP_ORDER))
         features = self.extractor.extract_stateless(row)
         if self.extractor.velocity is not None:
@@ -260,34 +243,10 @@ class Scorer:
     # --- one event -----------------------------------------------------------------------
 
     def score_one(self, event: RechargeEvent, *, now: datetime | None = None) -> ScoredEvent:
-        """Score one order and record it in the velocity store."""
+        """Score one order and record it in the feature state."""
         self._check_time(event.event_time, now)
         row = to_flat(event)
-        features = self.extractor.extract_stateless(row)
-        velocity = self.extractor.velocity
-        state_down = False
-        if velocity is not None:
-            try:
-                features.update(velocity.transform_one(row, self.store))
-            except StateStoreError:
-                features.update(velocity.missing())
-                state_down = True
-        behaviour = self.extractor.behaviour
-        if behaviour is not None:
-            try:
-                if state_down:  # the same server: do not wait on it twice
-                    raise StateStoreError("the state store is unavailable")
-                features.update(behaviour.transform_one(row, self.daily))
-            except StateStoreError:
-                features.update(behaviour.missing())
-                state_down = True
-        feedback = self.extractor.feedback
-        if feedback is not None and self.feedback_store is not None:
-            try:
-                features.update(feedback.transform_one(row, features, self.feedback_store))
-            except StateStoreError:
-                features.update(feedback.missing())
-                state_down = True
+        features, state_down = self.extractor.extract_one_or_missing(row, self.state)
         ruleset = self.rules.current
         context = {**row, **features}  # the model reads a few raw columns too
         evaluation = ruleset.evaluate(context)
@@ -601,33 +560,27 @@ def build_scorer(
     model: LoadedModel | None = None,
     load_model: bool = True,
 ) -> Scorer:
-    """A scorer from settings: reference data, extractor + store, rule pack and - unless
-    ``model`` is given or ``load_model`` is false - the registry's promoted model (trained
-    from ``settings.bootstrap_data`` first when ``settings.bootstrap_model`` and none is)."""
+    """A scorer from settings: reference data, extractor and feature state, rule pack and -
+    unless ``model`` is given or ``load_model`` is false - the registry's promoted model
+    (trained from ``settings.bootstrap_data`` first when ``settings.bootstrap_model`` and
+    none is)."""
     from fraudguard.features import BehaviourFeatures, FeedbackFeatures, VelocityFeatures
     from fraudguard.reference import ReferencePaths, load_reference
 
     reference = load_reference(ReferencePaths.from_settings(settings))
-    velocity = VelocityFeatures(settings.hmac_key)
-    feedback = FeedbackFeatures(settings.hmac_key)
-    behaviour = BehaviourFeatures(settings.hmac_key)
+    key = settings.hmac_key
     extractor = FeatureExtractor(
-        reference, velocity=velocity, behaviour=behaviour, feedback=feedback
+        reference,
+        velocity=VelocityFeatures(key),
+        behaviour=BehaviourFeatures(key),
+        feedback=FeedbackFeatures(key),
     )
-    store = velocity.new_store(settings.state_url)
+    state = FeatureState.from_url(extractor, settings.state_url)
     kinds = {name: spec.kind for name, spec in extractor.specs.items()}
     rules = RuleRegistry(settings.rules_path, features=kinds, lists=reference.lists)
     if model is None and load_model:
         model = _load_model(settings)
-    scorer = Scorer(
-        reference,
-        extractor,
-        store,
-        rules,
-        None,
-        settings,
-        feedback_store=feedback.store_beside(store),
-    )
+    scorer = Scorer(reference, extractor, state, rules, None, settings)
     if model is not None:
         scorer.use_model(model)  # refused when fitted on other reference data
     return scorer

@@ -1,11 +1,12 @@
 """Data validation with Great Expectations: training data, feature frames, bulk inputs.
 
-Four suites (:class:`SuiteName`, defined as code in :mod:`fraudguard.validation.suites`)
-check labelled history, the feature frame the model is fed, bulk scoring input and outcome
-files. Each run gives a :class:`ValidationReport` that names every failed check with its
-failing row count, share and a few examples, personal values masked. Training calls
-:func:`ensure_valid`; the outcome importer calls :func:`locate_failures`, which also names
-the failing rows.
+Five suites (:class:`SuiteName`, defined as code in :mod:`fraudguard.validation.suites`)
+check labelled history (a file, or a set rebuilt from the decision log: training picks
+with :func:`history_suite`), the feature frame the model is fed, bulk scoring input and
+outcome files. Each run gives a :class:`ValidationReport` that names every failed check
+with its failing row count, share and a few examples, personal values masked. Training
+calls :func:`ensure_valid`; the outcome importer calls :func:`locate_failures`, which also
+names the failing rows.
 
 Great Expectations is imported on the first validation, not with this package: it takes
 seconds to import and the scoring path must never load it. It runs in an in-memory context
@@ -25,20 +26,24 @@ from __future__ import annotations
 from fraudguard.validation.enums import SuiteName
 from fraudguard.validation.schemas import FailedCheck, Thresholds, ValidationReport
 from fraudguard.validation.service import (
+    DECISION_LOG_SOURCE,
     RowFailures,
     ensure_valid,
+    history_suite,
     locate_failures,
     validate,
     validate_file,
 )
 
 __all__ = [
+    "DECISION_LOG_SOURCE",
     "FailedCheck",
     "RowFailures",
     "SuiteName",
     "Thresholds",
     "ValidationReport",
     "ensure_valid",
+    "history_suite",
     "locate_failures",
     "validate",
     "validate_file",

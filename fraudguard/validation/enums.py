@@ -19,6 +19,9 @@ class SuiteName(StrEnum):
     #: Outcomes reported after decisions (``fraudguard outcomes import``): chargebacks,
     #: refunds, complaints, fraud reports, confirmations.
     OUTCOMES = "outcomes"
+    #: Labelled history rebuilt from the decision log (``build_training_set``): like
+    #: ``raw_history``, with identifiers as the log keeps them (keyed, no ``msisdn``).
+    LOG_HISTORY = "log_history"
 
 
 class ValueKind(StrEnum):

@@ -26,14 +26,19 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DECISION_LOG_SOURCE",
     "PERSONAL_COLUMNS",
     "RowFailures",
     "ensure_valid",
+    "history_suite",
     "locate_failures",
     "validate",
     "validate_file",
 ]
 
+#: ``frame.attrs["source"]`` of a training set rebuilt from the decision log
+#: (:func:`fraudguard.learning.build_training_set`): :func:`history_suite` reads it.
+DECISION_LOG_SOURCE = "decision_log"
 #: Failing rows of a frame: ``index label -> [(column, the rule it broke)]``.
 RowFailures = dict[Hashable, list[tuple[str, str]]]
 
@@ -61,6 +66,25 @@ _SHARE_CHECKS = frozenset(
     }
 )
 _LONGEST_EXAMPLE = 60
+
+
+def history_suite(frame: pd.DataFrame) -> SuiteName:
+    """The suite labelled history is checked with: ``log_history`` for a set rebuilt from
+    the decision log (marked ``frame.attrs["source"] = "decision_log"``; pandas keeps the
+    mark through row filters, ``drop``, ``assign`` and Parquet, not through a ``merge``
+    or ``join``), else ``raw_history``.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"amount": [100.0]})
+    >>> str(history_suite(frame))
+    'raw_history'
+    >>> frame.attrs["source"] = DECISION_LOG_SOURCE
+    >>> str(history_suite(frame[frame["amount"] > 0]))
+    'log_history'
+    """
+    if frame.attrs.get("source") == DECISION_LOG_SOURCE:
+        return SuiteName.LOG_HISTORY
+    return SuiteName.RAW_HISTORY
 
 
 def validate(

@@ -18,6 +18,13 @@ What each suite expects (see :func:`build_suite`):
     ``label_time`` a tz-aware time after ``event_time``; ``typology`` ``legit``/``legit_*``
     exactly on legit rows; ``payment_declined`` boolean.
 
+``log_history`` (a training set rebuilt from the decision log,
+:func:`fraudguard.learning.build_training_set`)
+    as ``raw_history``, for the identifiers as the log keeps them: ``msisdn`` not required
+    (the set carries none) and, where present, the log's pseudonymous form (the number's
+    first 7 digits, ``#``, its keyed hash); ``payment_payer_id``,
+    ``payment_instrument_id`` and ``device_id`` keyed hashes (32 hex digits).
+
 ``outcomes`` (outcome files, :func:`fraudguard.files.read_outcomes`)
     row count >= ``min_rows``; ``transaction_id``, ``kind``, ``reported_at`` present and
     set; no column but the fields of ``POST /v1/outcomes``; each column's kind;
@@ -68,9 +75,12 @@ if TYPE_CHECKING:
     from fraudguard.features import FeatureSpec
 
 __all__ = [
+    "KEYED_ID_PATTERN",
     "LABEL_KINDS",
+    "LOG_KEYED_COLUMNS",
     "MSISDN_PATTERN",
     "OUTCOME_KINDS",
+    "PSEUDONYMOUS_MSISDN_PATTERN",
     "ContractColumn",
     "build_suite",
     "contract_columns",
@@ -79,6 +89,13 @@ __all__ = [
 
 #: Mainland mobile numbers as flat files store them: 11 digits, national form.
 MSISDN_PATTERN = r"^1[3-9]\d{9}$"
+#: A number as the decision log keeps it (:mod:`fraudguard.decisions.events`): its segment
+#: (the first 7 digits), ``#``, the keyed hash of the whole number.
+PSEUDONYMOUS_MSISDN_PATTERN = r"^1[3-9]\d{5}#[0-9a-f]{32}$"
+#: A keyed hash (:func:`fraudguard.privacy.hash_key`).
+KEYED_ID_PATTERN = r"^[0-9a-f]{32}$"
+#: Id columns the decision log keeps as keyed hashes (the cases' linking keys).
+LOG_KEYED_COLUMNS = ("payment_payer_id", "payment_instrument_id", "device_id")
 #: Label columns of labelled history and the kind of value each holds.
 LABEL_KINDS: dict[str, ValueKind] = {
     "is_fraud": ValueKind.BOOLEAN,
@@ -185,6 +202,7 @@ def build_suite(
 
     builders: dict[SuiteName, Callable[[Collection[str], Thresholds], Iterator[Expectation]]] = {
         SuiteName.RAW_HISTORY: _raw_history,
+        SuiteName.LOG_HISTORY: _log_history,
         SuiteName.BATCH_INPUT: _batch_input,
         SuiteName.FEATURE_FRAME: _feature_frame,
         SuiteName.OUTCOMES: _outcomes,
@@ -205,6 +223,27 @@ def _required_fields() -> tuple[str, ...]:
 
 def _raw_history(present: Collection[str], thresholds: Thresholds) -> Iterator[Expectation]:
     yield from _events(present, thresholds, (*_required_fields(), *_REQUIRED_LABELS))
+    yield from _labels(present, thresholds)
+
+
+def _log_history(present: Collection[str], thresholds: Thresholds) -> Iterator[Expectation]:
+    import great_expectations.expectations as gxe
+
+    # The features that read the number are in the set already: it carries no msisdn.
+    required = tuple(name for name in _required_fields() if name != "msisdn")
+    msisdn = (
+        PSEUDONYMOUS_MSISDN_PATTERN,
+        "msisdn must be as the decision log keeps it (the number's first 7 digits, #, "
+        "its keyed hash)",
+    )
+    yield from _events(present, thresholds, (*required, *_REQUIRED_LABELS), msisdn=msisdn)
+    for column in LOG_KEYED_COLUMNS:
+        if column in present:
+            yield gxe.ExpectColumnValuesToMatchRegex(
+                column=column,
+                regex=KEYED_ID_PATTERN,
+                description=f"{column} must be a keyed hash (32 hex digits), as the log keeps it",
+            )
     yield from _labels(present, thresholds)
 
 
@@ -232,6 +271,19 @@ def _kind(column: str, kind: ValueKind) -> Expectation:
     return expectation
 
 
+def _amount() -> Expectation:
+    """A face value: above 0 and at most the contract's largest (orders and outcomes)."""
+    import great_expectations.expectations as gxe
+
+    return gxe.ExpectColumnValuesToBeBetween(
+        column="amount",
+        min_value=0,
+        strict_min=True,
+        max_value=MAX_AMOUNT,
+        description=f"amount must be above 0 and at most {MAX_AMOUNT:,.0f}",
+    )
+
+
 def _not_null(column: str) -> Expectation:
     import great_expectations.expectations as gxe
 
@@ -239,8 +291,16 @@ def _not_null(column: str) -> Expectation:
 
 
 def _events(
-    present: Collection[str], thresholds: Thresholds, required: Collection[str]
+    present: Collection[str],
+    thresholds: Thresholds,
+    required: Collection[str],
+    *,
+    msisdn: tuple[str, str] = (
+        MSISDN_PATTERN,
+        "msisdn must be a mainland mobile number (11 digits, 13x-19x)",
+    ),
 ) -> Iterator[Expectation]:
+    """The flat event checks; ``msisdn``: the number's pattern and the rule's wording."""
     import great_expectations.expectations as gxe
 
     yield from _common(thresholds, required)
@@ -261,19 +321,10 @@ def _events(
             column="transaction_id", description="transaction_id must be unique"
         )
     if "msisdn" in present:
-        yield gxe.ExpectColumnValuesToMatchRegex(
-            column="msisdn",
-            regex=MSISDN_PATTERN,
-            description="msisdn must be a mainland mobile number (11 digits, 13x-19x)",
-        )
+        pattern, rule = msisdn
+        yield gxe.ExpectColumnValuesToMatchRegex(column="msisdn", regex=pattern, description=rule)
     if "amount" in present:
-        yield gxe.ExpectColumnValuesToBeBetween(
-            column="amount",
-            min_value=0,
-            strict_min=True,
-            max_value=MAX_AMOUNT,
-            description=f"amount must be above 0 and at most {MAX_AMOUNT:,.0f}",
-        )
+        yield _amount()
     if "paid_amount" in present:
         yield gxe.ExpectColumnValuesToBeBetween(
             column="paid_amount", min_value=0, description="paid_amount must not be negative"
@@ -389,13 +440,7 @@ def _outcomes(present: Collection[str], thresholds: Thresholds) -> Iterator[Expe
                 description=f"{column} must be one of {', '.join(values)}",
             )
     if "amount" in present:
-        yield gxe.ExpectColumnValuesToBeBetween(
-            column="amount",
-            min_value=0,
-            strict_min=True,
-            max_value=MAX_AMOUNT,
-            description=f"amount must be above 0 and at most {MAX_AMOUNT:,.0f}",
-        )
+        yield _amount()
     if "note" in present:
         yield gxe.ExpectColumnValueLengthsToBeBetween(
             column="note",

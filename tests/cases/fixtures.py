@@ -7,7 +7,6 @@ Import these into a test module: ``from tests.cases.fixtures import ...``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,10 @@ from fastapi.testclient import TestClient
 
 from fraudguard.api import create_app
 from fraudguard.config import Settings
-from fraudguard.schema import FLAT_COLUMNS, from_flat
+from fraudguard.schema import FLAT_COLUMNS
 from fraudguard.simulate import SimulationConfig, simulate
 from tests.api.conftest import KEYS, auth, service_settings
+from tests.frames import event_from_row
 from tests.postgres import fresh_database
 
 #: Simulated orders scored per store: enough for ~100 cases across every family.
@@ -35,14 +35,6 @@ def pg_url() -> Iterator[str]:
     """A uniquely named PostgreSQL database for this test session, dropped afterwards."""
     with fresh_database() as url:
         yield url
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 @dataclass
@@ -83,7 +75,7 @@ def populate(client: TestClient, frame: pd.DataFrame, through_api: int = 40) -> 
     decisions by transaction id."""
     services = client.app.state.services  # type: ignore[attr-defined]
     bodies = [
-        from_flat({k: _jsonable(v) for k, v in row.items()}).model_dump(mode="json")
+        event_from_row(row).model_dump(mode="json")
         for row in frame.iloc[:through_api].to_dict("records")
     ]
     response = client.post("/v1/score/batch", json={"events": bodies}, headers=auth("scorer"))
@@ -97,7 +89,7 @@ def populate(client: TestClient, frame: pd.DataFrame, through_api: int = 40) -> 
     for i, decision in enumerate(scored):
         if decision.decision.value == "allow" and i % ALLOWED_KEPT:
             continue
-        event = from_flat({k: _jsonable(v) for k, v in rows[i].items()})
+        event = event_from_row(rows[i])
         stored = services.log.record(event, decision, features[i])
         decisions[stored.transaction_id] = stored.model_dump(mode="json")
     return decisions

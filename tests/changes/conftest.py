@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,18 @@ def decision(version: ChangeVersion, comment: str = "checked the evidence") -> D
     return DecisionRequest(revision=version.revision, comment=comment)
 
 
+def registry_with_copy(source: Path, root: Path, version: str) -> ModelRegistry:
+    """A copy of the registry at ``source`` in ``root``, with a second version: the
+    promoted model's artifact under the name ``version``."""
+    shutil.copytree(source, root)
+    first = ModelRegistry(root).promoted()
+    assert first is not None
+    shutil.copytree(root / "models" / first.version, root / "models" / version)
+    manifest = root / "models" / version / "manifest.json"
+    manifest.write_text(manifest.read_text("utf-8").replace(first.version, version), "utf-8")
+    return ModelRegistry(root)
+
+
 def live(control: ChangeControl, content: str = EDITED) -> ChangeVersion:
     """A proposal by the analyst, approved and activated by the approver."""
     version = proposed(control, content)
@@ -112,4 +125,5 @@ __all__ = [
     "live",
     "make_control",
     "proposed",
+    "registry_with_copy",
 ]

@@ -4,7 +4,6 @@ decisions are the ones the scorer would make with it on the same orders."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +18,9 @@ from fraudguard.changes import ChangeControl, ChangeKind, ChangeSettings, PackCo
 from fraudguard.changes.labels import LABEL_SOURCE
 from fraudguard.decisions import DecisionLog
 from fraudguard.models import LoadedModel, ModelRegistry
-from fraudguard.schema import FLAT_COLUMNS, Decision, from_flat
+from fraudguard.schema import FLAT_COLUMNS, Decision
 from fraudguard.scoring import Scorer, build_scorer
+from tests.frames import event_from_row
 
 from .conftest import SHIPPED, make_control, proposed
 
@@ -28,14 +28,6 @@ from .conftest import SHIPPED, make_control, proposed
 CHANGED = SHIPPED.replace(
     "vel_device_distinct_instrument_1h >= 4", "vel_device_distinct_instrument_1h >= 2"
 ).replace("promo_excess_ratio > 0.05", "promo_excess_ratio > 0.0")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 @dataclass
@@ -65,7 +57,7 @@ def logged(
     log.create_tables()
     log.record_many(
         [
-            (from_flat({k: _jsonable(v) for k, v in row.items()}), decision, feats)
+            (event_from_row(row), decision, feats)
             for row, decision, feats in zip(
                 rows, decisions, features.to_dict("records"), strict=True
             )

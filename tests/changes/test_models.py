@@ -4,7 +4,6 @@ worker, rolled back in one (confirmed) request."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,15 @@ from fraudguard.exceptions import InputError
 from fraudguard.models import LoadedModel, ModelRegistry
 from fraudguard.scoring import build_scorer
 
-from .conftest import ADMIN, ANALYST, APPROVER, APPROVER_2, decision, make_control
+from .conftest import (
+    ADMIN,
+    ANALYST,
+    APPROVER,
+    APPROVER_2,
+    decision,
+    make_control,
+    registry_with_copy,
+)
 
 MODEL = ChangeKind.MODEL
 SECOND = "hgb-2099-01-01-1"
@@ -34,14 +41,7 @@ SECOND = "hgb-2099-01-01-1"
 @pytest.fixture
 def registry(tmp_path: Path, model_root: Path) -> ModelRegistry:
     """A copy of the test registry with a second version (the same artifact, renamed)."""
-    root = tmp_path / "registry"
-    shutil.copytree(model_root, root)
-    first = ModelRegistry(root).promoted()
-    assert first is not None
-    shutil.copytree(root / "models" / first.version, root / "models" / SECOND)
-    manifest = root / "models" / SECOND / "manifest.json"
-    manifest.write_text(manifest.read_text().replace(first.version, SECOND), "utf-8")
-    return ModelRegistry(root)
+    return registry_with_copy(model_root, tmp_path / "registry", SECOND)
 
 
 @pytest.fixture

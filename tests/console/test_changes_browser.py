@@ -7,17 +7,15 @@ page, in English and Chinese, go to test-artifacts/."""
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from fraudguard.api import create_app
-from tests.api.conftest import KEYS, auth, free_port, service_settings
+from tests.api.conftest import KEYS, auth, running, service_settings
 from tests.console.test_console_browser import ARTIFACTS, CHROMIUM, browser  # noqa: F401
 from tests.scoring.conftest import event_body, model_root  # noqa: F401 - fixture
 
@@ -49,23 +47,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, model_root: Path) -> Iterat
 
     settings = service_settings(tmp_path_factory.mktemp("changes"), model_root, reload_interval_s=0)
     app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    client = TestClient(app)  # no lifespan: shares the served app's state
-    populate(client, simulate(SimulationConfig(events=EVENTS // 3, seed=13)), through_api=10)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with running(app) as base:
+        client = TestClient(app)  # no lifespan: shares the served app's state
+        populate(client, simulate(SimulationConfig(events=EVENTS // 3, seed=13)), through_api=10)
+        yield base, client
 
 
 def _login(chromium: Any, base: str, role: str, locale: str = "en-US") -> Any:

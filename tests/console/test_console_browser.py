@@ -5,18 +5,14 @@ case, reads why it was flagged, records a disposition and sees it in the audit t
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from fraudguard.api import create_app
-from tests.api.conftest import KEYS, auth, service_settings
+from tests.api.conftest import KEYS, auth, running, service_settings
 from tests.scoring.conftest import model_root  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -32,12 +28,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, model_root: Path) -> Iterator[Any]:  # noqa: F811
     """The app under uvicorn on 127.0.0.1, its decision log filled with scored traffic."""
@@ -50,24 +40,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, model_root: Path) -> Iterat
 
     settings = service_settings(tmp_path_factory.mktemp("browser"), model_root, reload_interval_s=0)
     app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    # Fill the log through the running app's own services (what /v1/score/batch does).
-    client = TestClient(app)  # no lifespan: shares the served app's state
-    populate(client, simulate(SimulationConfig(events=EVENTS // 2, seed=11)), through_api=20)
-    try:
-        yield f"http://127.0.0.1:{port}", client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with running(app, lifespan="on") as base:
+        # Fill the log through the running app's own services (what /v1/score/batch does).
+        client = TestClient(app)  # no lifespan: shares the served app's state
+        populate(client, simulate(SimulationConfig(events=EVENTS // 2, seed=11)), through_api=20)
+        yield base, client
 
 
 @pytest.fixture(scope="module")

@@ -16,18 +16,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fraudguard.exceptions import ConfigError, StateStoreError
-from fraudguard.features import FeatureExtractor
+from fraudguard.features import FeatureExtractor, FeatureState
 from fraudguard.features.behaviour import MIN_Z_EVENTS, BehaviourFeatures
 from fraudguard.features.behaviour_redis import RedisDailyStore, daily_store_from_url
 from fraudguard.features.behaviour_store import (
     DailyStore,
     DayObservation,
     InMemoryDailyStore,
-    daily_store_beside,
     make_daily_store,
 )
-from fraudguard.features.redis_store import redis_store_from_url
-from fraudguard.features.velocity import _platform_key
+from fraudguard.features.redis_store import RedisStateStore
+from fraudguard.features.velocity import VelocityFeatures, _platform_key
 from fraudguard.reference import load_reference
 from tests.features.redis_support import free_port, shared_redis_url, unique_prefix
 
@@ -252,18 +251,26 @@ def test_the_extractor_and_its_batch_path_carry_the_baselines() -> None:
     frame = pd.DataFrame({"event_time": [T0, T0], "amount": [10.0, 20.0], "msisdn": ["1", "1"]})
     many = extractor.extract_many(frame)
     assert list(many["beh_msisdn_count_7d"]) == [0, 1]
-    store = InMemoryDailyStore()
-    one = [extractor.extract_one(row, daily=store) for row in frame.to_dict("records")]
+    state = FeatureState.in_memory(extractor)
+    assert isinstance(state.daily, InMemoryDailyStore)
+    assert state.velocity is None
+    one = [extractor.extract_one(row, state) for row in frame.to_dict("records")]
     names = list(FEATURES.names())
     assert_same(pd.DataFrame(one, columns=names), many[names])
     assert many["beh_msisdn_mean_7d"].iloc[1] == 10.0
 
 
 def test_redis_down_raises_the_state_store_error_and_recovers_nothing_silently() -> None:
-    velocity_store = redis_store_from_url(f"redis://127.0.0.1:{free_port()}/0?retry_after_s=30")
-    store = daily_store_beside(velocity_store)
+    url = f"redis://127.0.0.1:{free_port()}/0?retry_after_s=30"
+    extractor = FeatureExtractor(
+        load_reference(), velocity=VelocityFeatures("behaviour-test-key"), behaviour=FEATURES
+    )
+    state = FeatureState.from_url(extractor, url)
+    store = state.daily
     assert isinstance(store, RedisDailyStore)
-    assert store.client is velocity_store.client  # one connection pool
+    assert isinstance(state.velocity, RedisStateStore)
+    assert store.client is state.velocity.client  # one connection pool
+    assert store.retry_after_s == 30
     row = {"event_time": T0, "amount": 10.0, "msisdn": "13812345678"}
     with pytest.raises(StateStoreError):
         FEATURES.transform_one(row, store)

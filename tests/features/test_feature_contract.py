@@ -11,7 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraudguard.features import STATELESS_GROUPS, FeatureExtractor, FeatureGroup, FeatureKind
+from fraudguard.features import (
+    STATELESS_GROUPS,
+    FeatureExtractor,
+    FeatureGroup,
+    FeatureKind,
+    FeatureState,
+)
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import RechargeEvent, to_flat
 from tests.features.strategies import REFERENCE, events, frame_of
@@ -112,5 +118,5 @@ def test_extractor_combines_every_group_online_and_in_batch() -> None:
     batch = extractor.extract_many(frame_of(items))
     assert list(batch.columns) == list(extractor.specs)
     assert batch["promo_discount_ratio"].tolist() == pytest.approx([0, 0.1, 0.2, 0.3, 0.4])
-    online = pd.DataFrame([extractor.extract_one(to_flat(e)) for e in items])
+    online = pd.DataFrame([extractor.extract_one(to_flat(e), FeatureState()) for e in items])
     pd.testing.assert_frame_equal(online, batch.reset_index(drop=True), check_dtype=False)

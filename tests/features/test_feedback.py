@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from fraudguard.decisions import link_keys
 from fraudguard.exceptions import InputError
-from fraudguard.features import FeatureExtractor, FeedbackFeatures
+from fraudguard.features import FeatureExtractor, FeatureState, FeedbackFeatures
 from fraudguard.features.feedback import KEY_COLUMNS, REPORT_COLUMNS, entity_keys
 from fraudguard.features.feedback_store import FraudReport, InMemoryFeedbackStore
 from fraudguard.features.platform import PlatformFeatures
@@ -224,12 +224,13 @@ def test_the_extractor_adds_feedback_after_the_other_features() -> None:
     many = extractor.extract_many(frame, reports=FB.reports_for(frame, known))
     assert list(many.columns[-len(FB.names()) :]) == list(FB.names())
     assert many["fb_platform_fraud_1d"].tolist() == [0, 1]
-    store = FB.new_store()
-    FB.record(store, FB.reports_for(frame, known))
-    one = extractor.extract_one(frame.iloc[1].to_dict(), feedback_store=store)
+    state = FeatureState.in_memory(extractor)
+    assert state.feedback is not None
+    FB.record(state.feedback, FB.reports_for(frame, known))
+    one = extractor.extract_one(frame.iloc[1].to_dict(), state)
     assert one["fb_platform_fraud_1d"] == 1
-    with pytest.raises(ValueError, match="feedback_store"):
-        extractor.extract_one(frame.iloc[1].to_dict())
+    with pytest.raises(ValueError, match="feedback store"):
+        extractor.extract_one(frame.iloc[1].to_dict(), FeatureState())
 
 
 def test_a_reports_frame_is_checked() -> None:

@@ -9,7 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fraudguard.features import BehaviourFeatures, FeatureExtractor, VelocityFeatures
+from fraudguard.features import (
+    BehaviourFeatures,
+    FeatureExtractor,
+    FeatureState,
+    VelocityFeatures,
+)
 from fraudguard.reference import ReferenceData
 from fraudguard.schema import from_flat, to_flat
 
@@ -27,14 +32,11 @@ def test_every_feature_of_every_sample_event_is_the_same_online_and_in_batch(
         behaviour=BehaviourFeatures("parity-key"),
     )
     batch = extractor.extract_many(frame)
-    assert extractor.velocity is not None
-    store = extractor.velocity.new_store()
-    assert extractor.behaviour is not None
-    daily = extractor.behaviour.new_store()
+    state = FeatureState.in_memory(extractor)
     mismatches: list[tuple[int, str, object, object]] = []
     # The online path sees what the API sees: the validated event in flat form.
     for position, record in enumerate(frame.to_dict("records")):
-        online = extractor.extract_one(to_flat(from_flat(record)), store, daily)
+        online = extractor.extract_one(to_flat(from_flat(record)), state)
         expected = batch.iloc[position]
         for name, value in online.items():
             other = expected[name]

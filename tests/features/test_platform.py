@@ -3,9 +3,11 @@ normalisation, robustness on garbage, online == batch, speed, and no network at 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import socket
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from fraudguard.features.platform import (
     classify_platform_name,
 )
 from fraudguard.reference import load_reference
+from fraudguard.reference.schemas import ListEntry
 
 REFERENCE = load_reference()
 PLATFORM = PlatformFeatures(REFERENCE)
@@ -397,6 +400,24 @@ def test_batch_equals_online_row_by_row(rows: list[dict[str, Any]]) -> None:
 
 
 # --- speed and isolation ------------------------------------------------------------------
+
+
+def test_reloaded_reference_data_takes_effect_while_the_old_stays_as_it_was() -> None:
+    # Groups built on one reference share its detector; a reload (a new object) must not.
+    url = "https://new-scam-shop.example.com/pay"
+    block = REFERENCE.lists.block
+    added = ListEntry(value="new-scam-shop.example.com", reason="reported", added=date.today())
+    lists = REFERENCE.lists.model_copy(
+        update={"block": block.model_copy(update={"domains": [*block.domains, added]})}
+    )
+    reloaded = dataclasses.replace(REFERENCE, lists=lists)
+    assert PlatformFeatures(reloaded).transform_one(platform_row(platform_url=url))[
+        "platform_domain_blocklisted"
+    ]
+    assert not PLATFORM.transform_one(platform_row(platform_url=url))["platform_domain_blocklisted"]
+    assert not PlatformFeatures(REFERENCE).transform_one(platform_row(platform_url=url))[
+        "platform_domain_blocklisted"
+    ]
 
 
 def test_no_network_and_no_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

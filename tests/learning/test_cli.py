@@ -49,9 +49,8 @@ def test_a_model_is_trained_on_the_decision_log(home: Path) -> None:
     ]
     store.store(reports, Actor(id="test:cli", role="cli"))
     engine.dispose()
-    result = runner.invoke(
-        app, ["train", "--from-log", "--as-of", "2027-01-20", "--allow-invalid-data"]
-    )
+    # Validated for real (the log_history suite): no --allow-invalid-data.
+    result = runner.invoke(app, ["train", "--from-log", "--as-of", "2027-01-20"])
     assert result.exit_code == 0, result.output
     assert f"rebuilt {len(logged.events):,} orders from the decision log" in result.output
     assert "registered" in result.output

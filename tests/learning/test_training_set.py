@@ -27,23 +27,16 @@ from fraudguard.exceptions import InputError
 from fraudguard.learning import LABEL_COLUMNS, TRAINING_FLAT_COLUMNS, build_training_set
 from fraudguard.outcomes import OutcomeStore
 from fraudguard.reference import load_reference
-from fraudguard.schema import FLAT_COLUMNS, OutcomeReport, RechargeEvent, from_flat
+from fraudguard.schema import FLAT_COLUMNS, OutcomeReport, RechargeEvent
 from fraudguard.scoring import build_scorer
 from fraudguard.simulate import SimulationConfig, simulate
+from tests.frames import event_from_row
 
 KEY = "learning-test-key"
 LATER = datetime(2027, 1, 20, tzinfo=UTC)
 #: A block-listed card and an allow-listed payer, so list verdicts are not all false.
 BLOCKED_CARD = "tok-blocked-card"
 ALLOWED_PAYER = "u-allowed-payer"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
 
 
 def _stream() -> list[RechargeEvent]:
@@ -53,7 +46,7 @@ def _stream() -> list[RechargeEvent]:
     frame.loc[frame.index % 97 == 5, "payment_instrument_id"] = BLOCKED_CARD
     frame.loc[frame.index % 89 == 7, "payment_payer_id"] = ALLOWED_PAYER
     rows = frame.reindex(columns=list(FLAT_COLUMNS)).to_dict("records")
-    return [from_flat({str(k): _jsonable(v) for k, v in row.items()}) for row in rows]
+    return [event_from_row(row) for row in rows]
 
 
 def _lists_file(home: Path) -> Path:

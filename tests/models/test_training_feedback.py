@@ -8,9 +8,12 @@ from datetime import timedelta
 
 import pandas as pd
 
+from fraudguard.baselines import RULE_ACTION_SCORES, rules_only_scores
+from fraudguard.config import get_settings
 from fraudguard.models import TrainingResult
 from fraudguard.models.training import _with_features
 from fraudguard.reference import ReferencePaths
+from fraudguard.rules import RuleAction
 
 
 def _shop_orders(label_delay: timedelta) -> pd.DataFrame:
@@ -53,3 +56,14 @@ def test_a_model_trained_on_a_labelled_file_learns_from_fraud_reports(
 ) -> None:
     """The simulator's look-alike shops draw repeated fraud: the model keeps the counts."""
     assert [n for n in trained.numeric if n.startswith("fb_")]
+
+
+def test_the_rules_baseline_fires_feedback_rules_on_the_files_own_reports() -> None:
+    """The rules column of a training report reads the same reports the model does: the
+    third order of a shop reported twice is reviewed by SP-006 (2 reports in a day)."""
+    orders = _shop_orders(timedelta(minutes=30)).assign(
+        platform_url="https://cheap-topup.shop/pay", paid_amount=100.0
+    )
+    first, second, third = rules_only_scores(orders, get_settings())
+    # o-2 sees one report (not enough); o-3 sees o-1's and o-2's.
+    assert third >= RULE_ACTION_SCORES[RuleAction.REVIEW] > max(first, second)

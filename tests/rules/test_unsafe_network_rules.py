@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fraudguard.features import default_extractor
+from fraudguard.features import FeatureState, default_extractor
 from fraudguard.reference import ReferenceData
 from fraudguard.rules import RuleAction, load_rules
 from fraudguard.schema import RechargeEvent, to_flat
@@ -29,16 +29,8 @@ BASE: dict[str, Any] = {
 def evaluate(reference: ReferenceData, **changes: Any) -> tuple[RuleAction | None, set[str]]:
     data = {**BASE, **changes}
     extractor = default_extractor(reference)
-    assert extractor.velocity is not None
     row = to_flat(RechargeEvent.model_validate(data))
-    assert extractor.behaviour is not None
-    assert extractor.feedback is not None
-    features = extractor.extract_one(
-        row,
-        extractor.velocity.new_store(),
-        extractor.behaviour.new_store(),
-        extractor.feedback.new_store(),
-    )
+    features = extractor.extract_one(row, FeatureState.in_memory(extractor))
     kinds = {name: spec.kind for name, spec in extractor.specs.items()}
     rules = load_rules(features=kinds, lists=reference.lists)
     result = rules.evaluate({**row, **features})

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from fraudguard.config import FailurePolicy, Settings
+from fraudguard.features import FeatureState
 from fraudguard.models import LoadedModel, ModelRegistry, Thresholds, TrainConfig, train
 from fraudguard.models.explain import Contribution
 from fraudguard.schema import RechargeEvent
@@ -66,16 +67,14 @@ def fresh(
     model: Any = "same",
     policy: FailurePolicy | None = None,
 ) -> Scorer:
-    """The same reference, extractor and rules with an empty velocity store."""
-    velocity = scorer.extractor.velocity
-    assert velocity is not None
+    """The same reference, extractor and rules with empty feature state."""
     settings = scorer.settings
     if policy is not None:
         settings = settings.model_copy(update={"failure_policy": policy})
     return Scorer(
         scorer.reference,
         scorer.extractor,
-        velocity.new_store(),
+        FeatureState.in_memory(scorer.extractor),
         scorer.rules,
         scorer.model if model == "same" else model,
         settings,

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from fraudguard.features import FeatureState
 from fraudguard.features.behaviour_redis import RedisDailyStore
 from fraudguard.features.behaviour_store import InMemoryDailyStore
 from fraudguard.schema import RechargeEvent, to_flat
@@ -30,7 +31,7 @@ def _orders() -> list[RechargeEvent]:
 
 def test_online_baselines_equal_bulk_scoring(base_scorer: Scorer) -> None:
     scorer = fresh(base_scorer)
-    assert isinstance(scorer.daily, InMemoryDailyStore)
+    assert isinstance(scorer.state.daily, InMemoryDailyStore)
     online = [scorer.score_one(event, now=LATER).features for event in _orders()]
     assert online[2]["beh_instrument_count_30d"] == 2
     assert online[2]["beh_instrument_amount_ratio_30d"] == 10.0
@@ -46,18 +47,16 @@ def test_online_baselines_equal_bulk_scoring(base_scorer: Scorer) -> None:
 
 
 def test_redis_down_gives_missing_baselines_and_a_degraded_decision(base_scorer: Scorer) -> None:
-    velocity = base_scorer.extractor.velocity
-    assert velocity is not None
-    store = velocity.new_store(f"redis://127.0.0.1:{free_port()}/0?retry_after_s=30")
+    url = f"redis://127.0.0.1:{free_port()}/0?retry_after_s=30"
     scorer = Scorer(
         base_scorer.reference,
         base_scorer.extractor,
-        store,
+        FeatureState.from_url(base_scorer.extractor, url),
         base_scorer.rules,
         base_scorer.model,
         base_scorer.settings,
     )
-    assert isinstance(scorer.daily, RedisDailyStore)
+    assert isinstance(scorer.state.daily, RedisDailyStore)
     scored = scorer.score_one(_orders()[0], now=LATER)
     assert scored.decision.degraded
     baselines = {k: v for k, v in scored.features.items() if k.startswith("beh_")}

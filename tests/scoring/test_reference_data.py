@@ -3,8 +3,8 @@
 One table is overridden (IP intelligence: a /24 the simulated payers use is flagged as Tor);
 a model trained with the service's settings learns from it, records its version, and the
 service computes the same features online. A model fitted on the shipped tables is refused
-by a service that overrides them - at start (/readyz 503), on hot reload and on activation -
-unless ``allow_reference_mismatch`` is set.
+by a service that overrides them - at start (/readyz 503), on hot reload and on activation;
+change control refuses to approve it - unless ``allow_reference_mismatch`` is set.
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from fraudguard.api import create_app
-from fraudguard.changes import Activator, ChangeKind, ModelProposalRequest, open_change_control
+from fraudguard.changes import (
+    Activator,
+    ChangeControl,
+    ChangeKind,
+    ModelProposalRequest,
+    ReferenceMismatchError,
+    open_change_control,
+)
 from fraudguard.config import Settings
 from fraudguard.exceptions import InputError, ModelError
 from fraudguard.models import (
@@ -310,8 +317,15 @@ def test_activation_refuses_a_model_fitted_on_other_reference_data(
         Activator(control, scorer, worker="w1").start()  # seeds the served model as active
         request = ModelProposalRequest(model_version=bad, rationale="the shipped-table model")
         proposed = control.propose_model(request, ANALYST, data=world.history)
-        approved = control.approve(MODEL, proposed.number, decision(proposed), APPROVER)
-        control.activate(MODEL, approved.number, decision(approved), ADMIN)
+        assert "tables that differ: ip_intel" in proposed.warnings[0]
+        with pytest.raises(ReferenceMismatchError) as refused:
+            control.approve(MODEL, proposed.number, decision(proposed), APPROVER)
+        assert world.shipped.reference_version in refused.value.message
+        # Approved and activated where nothing checked (before the check existed): every
+        # worker still refuses it.
+        unchecked = ChangeControl(control.engine, control.compiler, control.registry)
+        approved = unchecked.approve(MODEL, proposed.number, decision(proposed), APPROVER)
+        unchecked.activate(MODEL, approved.number, decision(approved), ADMIN)
         worker = Activator(control, scorer, worker="w1")
         worker.start()
         assert worker.sync() is False

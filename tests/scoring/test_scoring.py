@@ -247,8 +247,8 @@ def test_warm_up_leaves_no_trace(base_settings: Settings, loaded_model: LoadedMo
     # velocity history must stay empty and every later decision be what it would have been.
     warmed = build_scorer(base_settings, model=loaded_model)
     warmed.warm_up()
-    assert isinstance(warmed.store, InMemoryStateStore)
-    assert len(warmed.store) == 0
+    assert isinstance(warmed.state.velocity, InMemoryStateStore)
+    assert len(warmed.state.velocity) == 0
     cold = build_scorer(base_settings, model=loaded_model)
     for event in (
         make_event(transaction_id="after-warm-up-1"),

@@ -22,6 +22,7 @@ import pytest
 
 from fraudguard.config import FailurePolicy, Settings
 from fraudguard.decisions import DecisionLog
+from fraudguard.features import FeatureState
 from fraudguard.features.redis_store import RedisStateStore
 from fraudguard.schema import Decision, DecisionOutcome, RechargeEvent, from_flat
 from fraudguard.scoring import Scorer
@@ -36,12 +37,10 @@ _BURST = 6
 
 
 def redis_scorer(base: Scorer, url: str, policy: FailurePolicy = FailurePolicy.FAIL_OPEN) -> Scorer:
-    velocity = base.extractor.velocity
-    assert velocity is not None
     settings = base.settings.model_copy(update={"failure_policy": policy, "state_url": url})
-    store = velocity.new_store(url)
-    assert isinstance(store, RedisStateStore)
-    return Scorer(base.reference, base.extractor, store, base.rules, base.model, settings)
+    state = FeatureState.from_url(base.extractor, url)
+    assert isinstance(state.velocity, RedisStateStore)
+    return Scorer(base.reference, base.extractor, state, base.rules, base.model, settings)
 
 
 def burst(n: int, prefix: str) -> list[RechargeEvent]:
@@ -88,7 +87,7 @@ def test_velocity_on_redis_decides_like_in_memory(base_scorer: Scorer, tmp_path:
         in_memory = Scorer(
             base_scorer.reference,
             base_scorer.extractor,
-            base_scorer.extractor.velocity.new_store(),  # type: ignore[union-attr]
+            FeatureState.in_memory(base_scorer.extractor),
             base_scorer.rules,
             base_scorer.model,
             base_scorer.settings,
