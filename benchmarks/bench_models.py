@@ -6,7 +6,8 @@ Run by hand::
 
 Training (target < 180 s): ``--train-events`` simulated events (seed 11, 60 days from
 2026-10-01, generated untimed) through ``train(frame, TrainConfig(seed=0))``, wall time. The
-split into validation / feature extraction / fits / the rest is measured from outside by
+split into validation / history features (``extract_labelled``) / ``EventFeatures`` / fits /
+the rest is measured from outside by
 wrapping those calls with timers for the duration of the run; the package is unchanged.
 
 Single event (target p50 <= 50 us): the feature frame of the first ``--slice-events`` events
@@ -46,6 +47,7 @@ from sklearn.pipeline import Pipeline
 from treelite import gtil
 
 import fraudguard.models.training as training_module
+from fraudguard.features import FeatureExtractor
 from fraudguard.models import EventFeatures, FastModel, TrainConfig, TrainingResult, train
 from fraudguard.models.calibration import RankCalibratedClassifier
 from fraudguard.models.native import NativeTrees, compile_trees
@@ -135,6 +137,7 @@ def training(n: int) -> TrainingResult:
     laps = Laps()
     targets = {
         "validation (raw history suite)": (training_module, "_check_validation"),
+        "features: velocity, baselines, feedback": (FeatureExtractor, "extract_labelled"),
         "feature extraction (EventFeatures)": (EventFeatures, "transform"),
         "fit encoder + boosted trees": (Pipeline, "fit"),
         "fit calibration (rank-keeping)": (RankCalibratedClassifier, "fit"),
